@@ -1,0 +1,58 @@
+"""The `claude-max` command: registers the commands; imports nothing heavy.
+
+Command modules load their heavy dependencies (uvicorn, starlette, rich) inside their bodies,
+so `--help`, `--version` and TAB completion stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from claude_max import __version__
+from claude_max.commands import serve
+
+app = typer.Typer(
+    name="claude-max",
+    help="Use a Claude Max subscription from any OpenAI- or Anthropic-compatible client.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"claude-max {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """Use a Claude Max subscription from any OpenAI- or Anthropic-compatible client."""
+
+
+app.command(rich_help_panel="Server")(serve.serve)
+
+
+def main() -> None:
+    """Entry point: run the app, rendering ClaudeMaxError as `Error: ...` plus a hint."""
+    from claude_max.core.errors import ClaudeMaxError
+
+    try:
+        app()
+    except ClaudeMaxError as exc:
+        if os.environ.get("CLAUDE_MAX_DEBUG"):
+            raise
+        print(f"Error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(exc.hint, file=sys.stderr)
+        sys.exit(1)

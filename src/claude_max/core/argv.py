@@ -1,0 +1,119 @@
+"""How a Conversation becomes the CLI's argv, environment and stdin lines.
+
+Only this module knows the CLI's flags. Client text never goes into argv: the system prompt is
+passed as a file (no size limit, no leading-dash trap, not visible in `ps`), and messages go
+on stdin as stream-json lines marked `client_composed` so that `@path` and `/command` in them
+are never interpreted (FACTS §3, §9).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from claude_max.core.conversation import Conversation, ImagePart, TextPart, Turn
+from claude_max.core.settings import Settings
+
+# Safe by default: no tools, none of the user's settings, hooks, MCP servers or CLAUDE.md,
+# nothing written to disk for a stateless request. Values in --opt=value form, always.
+SAFE_FLAGS = (
+    "-p",
+    "--output-format=stream-json",
+    "--verbose",
+    "--include-partial-messages",
+    "--input-format=stream-json",
+    "--tools=",
+    "--setting-sources=",
+    "--strict-mcp-config",
+    "--no-session-persistence",
+)
+
+# Variables of an enclosing Claude Code session that would change how a child CLI behaves.
+_DROPPED_ENV = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT")
+
+
+def build_argv(claude: str, conv: Conversation, *, system_prompt_file: Path | None) -> list[str]:
+    argv = [claude, *SAFE_FLAGS]
+    if system_prompt_file is not None:
+        argv.append(f"--system-prompt-file={system_prompt_file}")
+    else:
+        argv.append("--system-prompt=")
+    if conv.model:
+        argv.append(f"--model={conv.model}")
+    opts = conv.options
+    if opts.thinking == "disabled":
+        argv.append("--thinking=disabled")
+    elif opts.thinking == "enabled":
+        argv.append("--thinking=enabled")
+        if opts.thinking_budget:
+            argv.append(f"--max-thinking-tokens={opts.thinking_budget}")
+    if opts.effort:
+        argv.append(f"--effort={opts.effort}")
+    return argv
+
+
+def build_env(
+    settings: Settings, conv: Conversation, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _DROPPED_ENV}
+    env["CLAUDE_CODE_MAX_RETRIES"] = str(settings.max_retries)
+    env["TMPDIR"] = str(settings.tmpdir())
+    if conv.options.max_tokens:
+        env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(conv.options.max_tokens)
+    if conv.options.thinking == "enabled" and conv.options.thinking_budget:
+        env["MAX_THINKING_TOKENS"] = str(conv.options.thinking_budget)
+    return env
+
+
+def content_blocks(turn: Turn) -> str | list[dict[str, Any]]:
+    """A turn's content as the Messages API takes it: a plain string when it is one text."""
+    if len(turn.parts) == 1 and isinstance(turn.parts[0], TextPart):
+        return turn.parts[0].text
+    blocks: list[dict[str, Any]] = []
+    for part in turn.parts:
+        if isinstance(part, TextPart):
+            blocks.append({"type": "text", "text": part.text})
+        elif isinstance(part, ImagePart):
+            blocks.append(
+                {
+                    "type": "image",
+                    "source": {"type": "base64", "media_type": part.media_type, "data": part.data},
+                }
+            )
+    return blocks
+
+
+def user_line(turn: Turn, *, query: bool) -> dict[str, Any]:
+    """A stream-json user line; `query=False` stores it as history without a model call."""
+    line: dict[str, Any] = {
+        "type": "user",
+        "message": {"role": "user", "content": content_blocks(turn)},
+        "parent_tool_use_id": None,
+        "session_id": "",
+        "client_composed": True,
+    }
+    if not query:
+        line["shouldQuery"] = False
+    return line
+
+
+def assistant_line(turn: Turn) -> dict[str, Any]:
+    content = content_blocks(turn)
+    if isinstance(content, str):
+        content = [{"type": "text", "text": content}]
+    return {
+        "type": "assistant",
+        "message": {"role": "assistant", "content": content},
+        "parent_tool_use_id": None,
+        "session_id": "",
+    }
+
+
+def interrupt_line(request_id: str) -> dict[str, Any]:
+    return {
+        "type": "control_request",
+        "request_id": request_id,
+        "request": {"subtype": "interrupt"},
+    }

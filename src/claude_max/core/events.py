@@ -1,0 +1,111 @@
+"""Typed events out of one CLI run, the only thing the faces see of the CLI's NDJSON.
+
+`claude_max.core.parse` turns stream-json lines into these; `claude_max.core.run` yields them.
+A run yields `Started`, then any number of deltas and `Usage` snapshots, and ends with exactly
+one `Result`. Failures are not events: they end the run, so they are raised as
+`claude_max.core.errors.ClaudeMaxError`, the way httpx raises rather than returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """The CLI is up: its session id and the model it resolved."""
+
+    session_id: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureDelta:
+    """The signature that closes a thinking block (needed to send thinking back)."""
+
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextReset:
+    """Text already yielded was abandoned by a broken upstream stream and is replaced.
+
+    Collectors keep only the first `keep` characters of the text gathered so far; a stream
+    that already sent the rest cannot take it back and must end with an error instead.
+    """
+
+    keep: int
+
+
+@dataclass(frozen=True, slots=True)
+class ToolUse:
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts so far (cumulative for this run)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_input_tokens + other.cache_read_input_tokens,
+            self.cache_creation_input_tokens + other.cache_creation_input_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEnd:
+    """One upstream model call finished streaming, with its stop reason."""
+
+    stop_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """The end of a run. `stop_reason` is Anthropic's vocabulary (end_turn, max_tokens,
+    stop_sequence, tool_use); `cost_usd` is this run's cost as the CLI reports it."""
+
+    text: str
+    stop_reason: str | None
+    usage: Usage
+    session_id: str
+    model: str
+    cost_usd: float = 0.0
+    stop_sequence: str | None = None
+    duration_ms: int | None = None
+    num_turns: int = 0
+    is_error: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+Event = (
+    Started
+    | TextDelta
+    | ThinkingDelta
+    | SignatureDelta
+    | TextReset
+    | ToolUse
+    | Usage
+    | MessageEnd
+    | Result
+)

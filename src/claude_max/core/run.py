@@ -1,0 +1,220 @@
+"""Run one Conversation through the CLI: the single path every face goes through.
+
+`run()` starts a CLI process, seeds the earlier turns as real history (FACTS §9: a user line
+with `shouldQuery: false`, wait for its empty result, then the assistant line), sends the new
+user message, and yields typed events until the `result`. Stop sequences and `max_tokens` are
+enforced here: the answer is cut and the CLI interrupted through its control protocol, which
+still gives an exact `result` (usage, cost). Whatever happens, the process group is killed
+and reaped when the generator ends. `complete()` is the same run gathered into one `Reply`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from claude_max.core import argv as cli
+from claude_max.core.conversation import Conversation
+from claude_max.core.errors import CLIProcessError, CLITimeout, InvalidRequest
+from claude_max.core.events import (
+    Event,
+    MessageEnd,
+    Result,
+    SignatureDelta,
+    TextDelta,
+    TextReset,
+    ThinkingDelta,
+    ToolUse,
+    Usage,
+)
+from claude_max.core.parse import StreamParser, error_for
+from claude_max.core.runner import CLIProcess, spawn
+from claude_max.core.settings import Settings
+from claude_max.core.stops import StopScanner
+
+IDLE_TIMEOUT = 600.0  # seconds without a line from the CLI before the run is abandoned
+_interrupt_ids = itertools.count(1)
+
+
+@contextlib.contextmanager
+def _system_prompt_file(settings: Settings, system: str | None) -> Iterator[Path | None]:
+    """A private file holding the system prompt for the CLI's --system-prompt-file."""
+    if not system:
+        yield None
+        return
+    fd, name = tempfile.mkstemp(prefix="system-", suffix=".txt", dir=settings.tmpdir())
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(system)
+        yield Path(name)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def validate(conv: Conversation) -> None:
+    if not conv.turns or conv.turns[-1].role != "user":
+        raise InvalidRequest(
+            "The conversation must end with a user message (assistant prefill is not supported).",
+            param="messages",
+        )
+
+
+async def run(
+    conv: Conversation, settings: Settings, *, idle_timeout: float = IDLE_TIMEOUT
+) -> AsyncIterator[Event]:
+    """Yield the events of answering `conv`; raise a ClaudeMaxError on failure."""
+    validate(conv)
+    claude = settings.claude()
+    env = cli.build_env(settings, conv)
+    with _system_prompt_file(settings, conv.system) as prompt_file:
+        argv = cli.build_argv(claude, conv, system_prompt_file=prompt_file)
+        proc = await spawn(argv, env=env, cwd=settings.workdir())
+        finished = False
+        try:
+            async for event in _drive(proc, conv, idle_timeout):
+                if isinstance(event, Result):
+                    finished = True
+                yield event
+        finally:
+            if not finished:
+                proc.kill()  # ended early (client gone, error): no grace, no waiting first
+            await asyncio.shield(proc.aclose(grace=2.0))
+
+
+async def _lines(proc: CLIProcess, idle_timeout: float) -> AsyncIterator[bytes]:
+    while True:
+        try:
+            line = await asyncio.wait_for(proc.readline(), idle_timeout)
+        except asyncio.TimeoutError:
+            raise CLITimeout(
+                f"The Claude Code CLI sent nothing for {idle_timeout:.0f} seconds."
+            ) from None
+        if line is None:
+            return
+        yield line
+
+
+async def _no_result(proc: CLIProcess) -> CLIProcessError:
+    code = await proc.wait(2.0)
+    tail = proc.stderr_tail.strip()
+    detail = f": {tail.splitlines()[-1]}" if tail else ""
+    return CLIProcessError(
+        f"The Claude Code CLI exited (code {code}) without an answer{detail}",
+        exit_code=code,
+        stderr_tail=tail,
+        hint="Run: claude-max doctor",
+    )
+
+
+async def _drive(proc: CLIProcess, conv: Conversation, idle_timeout: float) -> AsyncIterator[Event]:
+    parser = StreamParser()
+    lines = _lines(proc, idle_timeout)
+    for turn in conv.history:
+        if turn.role == "user":
+            await proc.send(cli.user_line(turn, query=False))
+            async for line in lines:  # wait for the stored turn's empty result
+                events = parser.feed(line)
+                result = next((e for e in events if isinstance(e, Result)), None)
+                if result is not None:
+                    if error := error_for(result):
+                        raise error
+                    break
+                for event in events:
+                    yield event  # Started, from the CLI's init line
+            else:
+                raise await _no_result(proc)
+        else:
+            await proc.send(cli.assistant_line(turn))
+    await proc.send(cli.user_line(conv.prompt, query=True))
+
+    opts = conv.options
+    scanner = StopScanner(opts.stop)
+    answer = ""  # the text yielded so far
+    cut: tuple[str, str | None] | None = None  # (stop_reason, stop_sequence) once we stopped it
+    async for line in lines:
+        for event in parser.feed(line):
+            if isinstance(event, Result):
+                if cut is None and (tail := scanner.flush()):
+                    answer += tail
+                    yield TextDelta(tail)
+                if cut is None and (error := error_for(event)):
+                    raise error
+                stop_reason, stop_sequence = cut or (event.stop_reason, None)
+                proc.close_stdin()
+                yield replace(
+                    event,
+                    text=answer,
+                    stop_reason=stop_reason,
+                    stop_sequence=stop_sequence,
+                    is_error=False,
+                )
+                return
+            if cut is not None:
+                continue  # after our own interrupt: drop whatever the CLI still streams
+            if isinstance(event, TextDelta):
+                text, stop = scanner.feed(event.text)
+                if text:
+                    answer += text
+                    yield TextDelta(text)
+                if stop is not None:
+                    cut = ("stop_sequence", stop)
+                    await proc.send(cli.interrupt_line(f"stop_{next(_interrupt_ids)}"))
+            elif isinstance(event, TextReset):
+                scanner.held = scanner.held[: max(0, event.keep - len(answer))]
+                answer = answer[: event.keep]
+                yield TextReset(keep=len(answer))
+            elif isinstance(event, MessageEnd):
+                if event.stop_reason == "max_tokens" and opts.max_tokens:
+                    # The CLI would ask the model to go on (FACTS §2); the client asked to stop.
+                    if tail := scanner.flush():
+                        answer += tail
+                        yield TextDelta(tail)
+                    cut = ("max_tokens", None)
+                    await proc.send(cli.interrupt_line(f"max_{next(_interrupt_ids)}"))
+                yield event
+            else:
+                yield event
+    raise await _no_result(proc)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A whole answer, for non-streaming responses and `chat --no-stream`."""
+
+    text: str
+    thinking: str
+    signature: str
+    tool_uses: tuple[ToolUse, ...]
+    result: Result
+
+    @property
+    def usage(self) -> Usage:
+        return self.result.usage
+
+
+async def complete(conv: Conversation, settings: Settings) -> Reply:
+    """Run `conv` to the end and gather the answer."""
+    text, thinking, signature = "", "", ""
+    tools: list[ToolUse] = []
+    async with contextlib.aclosing(run(conv, settings)) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                text += event.text
+            elif isinstance(event, TextReset):
+                text = text[: event.keep]
+            elif isinstance(event, ThinkingDelta):
+                thinking += event.text
+            elif isinstance(event, SignatureDelta):
+                signature = event.signature
+            elif isinstance(event, ToolUse):
+                tools.append(event)
+            elif isinstance(event, Result):
+                return Reply(text, thinking, signature, tuple(tools), event)
+    raise CLIProcessError("The Claude Code CLI ended without a result.")

@@ -1,0 +1,120 @@
+"""Start the CLI as a subprocess and guarantee it ends with the request.
+
+The seam between claude-max and the operating system: argv lists only (never a shell), the
+CLI in its own process group so that killing the group also kills anything it started, and an
+`aclose()` that kills and reaps whatever is left. Tests swap in a fake `claude` executable
+rather than a fake of this class, so this code runs in every test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from claude_max.core.errors import CLINotFound
+
+LINE_LIMIT = 64 * 1024 * 1024  # one NDJSON line can carry a whole answer or an image
+
+
+class CLIProcess:
+    """One running CLI: write NDJSON lines to it, read its stdout lines."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self._proc = proc
+        self._stderr: collections.deque[bytes] = collections.deque(maxlen=50)
+        self._stderr_task = asyncio.ensure_future(self._drain_stderr())
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.returncode
+
+    @property
+    def stderr_tail(self) -> str:
+        return b"".join(self._stderr).decode("utf-8", "replace")[-2000:]
+
+    async def send(self, obj: Mapping[str, Any]) -> None:
+        stdin = self._proc.stdin
+        assert stdin is not None
+        stdin.write(json.dumps(obj, ensure_ascii=False).encode() + b"\n")
+        await stdin.drain()
+
+    async def readline(self) -> bytes | None:
+        """The next stdout line, or None at EOF."""
+        stdout = self._proc.stdout
+        assert stdout is not None
+        line = await stdout.readline()
+        return line or None
+
+    def close_stdin(self) -> None:
+        stdin = self._proc.stdin
+        if stdin is not None and not stdin.is_closing():
+            stdin.close()
+
+    async def wait(self, timeout: float) -> int | None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            return await asyncio.wait_for(self._proc.wait(), timeout)
+        return None
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once (the CLI and anything it spawned)."""
+        if self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+
+    async def aclose(self, grace: float = 2.0) -> None:
+        """End the process: close stdin, give it `grace` seconds, then kill the group; reap."""
+        self.close_stdin()
+        if self._proc.returncode is None and await self.wait(grace) is None:
+            self.kill()
+        # Always reap, even if the process exited by itself, and kill leftovers of the group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        await self._proc.wait()
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(self._stderr_task, 1.0)
+        transport = getattr(self._proc, "_transport", None)
+        if transport is not None:
+            transport.close()
+
+    async def _drain_stderr(self) -> None:
+        stderr = self._proc.stderr
+        assert stderr is not None
+        while chunk := await stderr.readline():
+            self._stderr.append(chunk)
+
+
+async def spawn(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> CLIProcess:
+    """Start the CLI with pipes on stdin/stdout/stderr, in a new process group."""
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=str(cwd),
+            env=dict(env),
+            start_new_session=True,
+            limit=LINE_LIMIT,
+        )
+    except FileNotFoundError as exc:
+        raise CLINotFound(
+            f"The Claude Code CLI was not found at {argv[0]}.",
+            hint="Install: npm install -g @anthropic-ai/claude-code  (or pass --claude-path)",
+        ) from exc
+    except PermissionError as exc:
+        raise CLINotFound(
+            f"The Claude Code CLI at {argv[0]} is not executable.",
+            hint="Check the path given to --claude-path",
+        ) from exc
+    return CLIProcess(proc)

@@ -1,0 +1,79 @@
+"""Settings shared by every face: where the CLI is, where our data lives, how to run it.
+
+Precedence is flag > CLAUDE_MAX_* environment variable > default; Typer applies the first two
+for commands, `Settings.from_env()` applies the last two for everything else.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from claude_max.core.errors import CLINotFound
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_MAX_RETRIES = 2  # the CLI's default (10) makes a bad login hang ~3 minutes (FACTS §5)
+
+
+def default_home() -> Path:
+    """CLAUDE_MAX_HOME, else the platform's user data directory."""
+    env = os.environ.get("CLAUDE_MAX_HOME")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs  # 30 ms: only when no CLAUDE_MAX_HOME is set
+
+    return Path(platformdirs.user_data_dir("claude-max", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=default_home)
+    claude_path: str | None = None
+    cwd: Path | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    log_level: str = "info"
+    max_retries: int = DEFAULT_MAX_RETRIES
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        base = cls(
+            claude_path=env.get("CLAUDE_MAX_CLAUDE_PATH") or None,
+            cwd=Path(env["CLAUDE_MAX_CWD"]) if env.get("CLAUDE_MAX_CWD") else None,
+            max_retries=int(env.get("CLAUDE_MAX_MAX_RETRIES", DEFAULT_MAX_RETRIES)),
+        )
+        return replace(base, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+    def claude(self) -> str:
+        """The CLI executable: --claude-path / CLAUDE_MAX_CLAUDE_PATH, else `claude` on PATH."""
+        if self.claude_path:
+            path = Path(self.claude_path).expanduser()
+            if not path.is_file() or not os.access(path, os.X_OK):
+                raise CLINotFound(
+                    f"The Claude Code CLI was not found at {self.claude_path}.",
+                    hint="Check --claude-path / CLAUDE_MAX_CLAUDE_PATH",
+                )
+            return str(path)
+        found = shutil.which("claude")
+        if not found:
+            raise CLINotFound(
+                "The Claude Code CLI (`claude`) is not on PATH.",
+                hint="Install: npm install -g @anthropic-ai/claude-code  (or pass --claude-path)",
+            )
+        return found
+
+    def workdir(self) -> Path:
+        """The CLI's cwd: private by default, so the model never sees the user's files."""
+        path = self.cwd or self.home / "workspace"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def tmpdir(self) -> Path:
+        """The CLI's TMPDIR: it leaves probe files and saves images there (FACTS §7, §9)."""
+        path = self.home / "tmp"
+        path.mkdir(parents=True, exist_ok=True)
+        return path

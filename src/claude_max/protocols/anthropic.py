@@ -1,0 +1,304 @@
+"""Anthropic Messages <-> the neutral conversation and events. Pure functions, no I/O.
+
+The same names as `openai.py`: `to_conversation`, `response`, `stream`, `error_body`.
+Thinking blocks are returned only when the request enables `thinking`, as the real API does;
+the CLI thinks either way, and its thinking is dropped otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from claude_max.core import catalog
+from claude_max.core.conversation import Conversation, Options, Part, Role, TextPart
+from claude_max.core.errors import AnswerRetracted, ClaudeMaxError, InvalidRequest
+from claude_max.core.events import (
+    Event,
+    Result,
+    SignatureDelta,
+    Started,
+    TextDelta,
+    TextReset,
+    ThinkingDelta,
+    Usage,
+)
+from claude_max.core.run import Reply
+from claude_max.protocols import validate as v
+
+_HISTORY_ONLY = ("thinking", "redacted_thinking")
+
+
+def to_conversation(body: dict[str, Any]) -> Conversation:
+    messages = v.expect(body.get("messages"), list, "messages", "a non-empty array")
+    if not messages:
+        raise InvalidRequest("'messages' must be a non-empty array.", param="messages")
+    turns: list[tuple[Role, list[Part]]] = []
+    for i, message in enumerate(messages):
+        param = f"messages.{i}"
+        v.expect(message, dict, param, "an object")
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            raise InvalidRequest(
+                f"'{param}.role' must be 'user' or 'assistant'; got {role!r}.",
+                param=f"{param}.role",
+            )
+        parts = _parts(message.get("content"), f"{param}.content")
+        if role == "user" and not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
+            raise InvalidRequest(f"'{param}.content' must not be empty.", param=f"{param}.content")
+        turns.append((role, parts))
+    if body.get("tools") and (body.get("tool_choice") or {}).get("type") != "none":
+        raise InvalidRequest(
+            "Tool use (tools, tool_use, tool_result) is not supported by this claude-max version.",
+            param="tools",
+        )
+    model = body.get("model")
+    if model is not None:
+        v.expect(model, str, "model", "a string")
+    thinking, budget = _thinking(body.get("thinking"))
+    return Conversation(
+        turns=v.merge_turns(turns),
+        system=_system(body.get("system")),
+        model=catalog.resolve(model),
+        options=Options(
+            max_tokens=v.optional_int(body, "max_tokens"),
+            stop=v.string_list(body.get("stop_sequences"), "stop_sequences"),
+            thinking=thinking,
+            thinking_budget=budget,
+        ),
+    )
+
+
+def _thinking(value: Any) -> tuple[Any, int | None]:
+    if value is None:
+        return None, None
+    v.expect(value, dict, "thinking", "an object")
+    kind = value.get("type")
+    if kind == "disabled":
+        return "disabled", None
+    if kind in ("enabled", "adaptive"):
+        budget = value.get("budget_tokens")
+        if budget is not None:
+            v.expect(budget, int, "thinking.budget_tokens", "an integer")
+        return "enabled", budget
+    raise InvalidRequest(
+        "'thinking.type' must be 'enabled', 'adaptive' or 'disabled'.", param="thinking.type"
+    )
+
+
+def shows_thinking(body: dict[str, Any]) -> bool:
+    thinking = body.get("thinking")
+    return isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+
+
+def _system(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    v.expect(value, list, "system", "a string or an array of text blocks")
+    texts = []
+    for i, block in enumerate(value):
+        v.expect(block, dict, f"system.{i}", "a text block")
+        if block.get("type") != "text":
+            raise InvalidRequest(f"'system.{i}.type' must be 'text'.", param=f"system.{i}.type")
+        texts.append(v.expect(block.get("text"), str, f"system.{i}.text", "a string"))
+    return "\n\n".join(texts) or None
+
+
+def _parts(content: Any, param: str) -> list[Part]:
+    if isinstance(content, str):
+        return [TextPart(content)]
+    v.expect(content, list, param, "a string or an array of content blocks")
+    parts: list[Part] = []
+    for j, block in enumerate(content):
+        where = f"{param}.{j}"
+        v.expect(block, dict, where, "a content block")
+        kind = block.get("type")
+        if kind == "text":
+            parts.append(TextPart(v.expect(block.get("text"), str, f"{where}.text", "a string")))
+        elif kind == "image":
+            source = v.expect(block.get("source"), dict, f"{where}.source", "an object")
+            if source.get("type") != "base64":
+                raise InvalidRequest(
+                    f"'{where}.source.type' must be 'base64' (claude-max does not fetch URLs).",
+                    param=f"{where}.source.type",
+                )
+            media_type = v.expect(
+                source.get("media_type"), str, f"{where}.source.media_type", "a string"
+            )
+            data = v.expect(source.get("data"), str, f"{where}.source.data", "a string")
+            parts.append(v.image(media_type, data, f"{where}.source.data"))
+        elif kind in _HISTORY_ONLY:
+            continue  # earlier turns' thinking is not needed to continue a conversation
+        elif kind in ("tool_use", "tool_result"):
+            raise InvalidRequest(
+                "Tool use (tools, tool_use, tool_result) is not supported by this "
+                "claude-max version.",
+                param=f"{where}.type",
+            )
+        else:
+            raise InvalidRequest(
+                f"'{where}.type' {kind!r} is not supported (use text or image).",
+                param=f"{where}.type",
+            )
+    return parts
+
+
+def usage_body(usage: Usage) -> dict[str, Any]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+    }
+
+
+def _message_id() -> str:
+    return f"msg_{uuid.uuid4().hex[:24]}"
+
+
+def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    content: list[dict[str, Any]] = []
+    if reply.thinking and shows_thinking(body):
+        content.append(
+            {"type": "thinking", "thinking": reply.thinking, "signature": reply.signature}
+        )
+    content.append({"type": "text", "text": reply.text})
+    return {
+        "id": _message_id(),
+        "type": "message",
+        "role": "assistant",
+        "model": reply.result.model or body.get("model"),
+        "content": content,
+        "stop_reason": reply.result.stop_reason or "end_turn",
+        "stop_sequence": reply.result.stop_sequence,
+        "usage": usage_body(reply.usage),
+    }
+
+
+async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIterator[str]:
+    """Server-sent events in the Messages API's native sequence."""
+    thinking = shows_thinking(body)
+    model = body.get("model") or catalog.default_model().id
+    usage = Usage()
+    index = -1
+    block: str | None = None  # type of the open content block
+    sent = 0  # characters of answer text sent
+    started = False
+
+    def open_block(kind: str) -> list[str]:
+        nonlocal index, block
+        out = close_block()
+        index += 1
+        block = kind
+        empty = (
+            {"type": "text", "text": ""}
+            if kind == "text"
+            else {"type": "thinking", "thinking": "", "signature": ""}
+        )
+        out.append(_event("content_block_start", {"index": index, "content_block": empty}))
+        if index == 0:
+            out.append(_event("ping", {}))
+        return out
+
+    def close_block() -> list[str]:
+        nonlocal block
+        if block is None:
+            return []
+        block = None
+        return [_event("content_block_stop", {"index": index})]
+
+    try:
+        async for event in events:
+            if isinstance(event, Started):
+                model = event.model or model
+                continue
+            if isinstance(event, Usage):
+                usage = event
+                continue
+            if not started and isinstance(event, (TextDelta, ThinkingDelta, Result)):
+                started = True
+                yield _event(
+                    "message_start",
+                    {
+                        "message": {
+                            "id": _message_id(),
+                            "type": "message",
+                            "role": "assistant",
+                            "model": model,
+                            "content": [],
+                            "stop_reason": None,
+                            "stop_sequence": None,
+                            "usage": usage_body(usage),
+                        }
+                    },
+                )
+            if isinstance(event, TextDelta):
+                if block != "text":
+                    for line in open_block("text"):
+                        yield line
+                sent += len(event.text)
+                yield _delta(index, {"type": "text_delta", "text": event.text})
+            elif isinstance(event, ThinkingDelta) and thinking:
+                if block != "thinking":
+                    for line in open_block("thinking"):
+                        yield line
+                yield _delta(index, {"type": "thinking_delta", "thinking": event.text})
+            elif isinstance(event, SignatureDelta) and thinking and block == "thinking":
+                yield _delta(index, {"type": "signature_delta", "signature": event.signature})
+                for line in close_block():
+                    yield line
+            elif isinstance(event, TextReset) and event.keep < sent:
+                raise AnswerRetracted()
+            elif isinstance(event, Result):
+                for line in close_block():
+                    yield line
+                yield _event(
+                    "message_delta",
+                    {
+                        "delta": {
+                            "stop_reason": event.stop_reason or "end_turn",
+                            "stop_sequence": event.stop_sequence,
+                        },
+                        "usage": usage_body(event.usage),
+                    },
+                )
+                yield _event("message_stop", {})
+                return
+    except ClaudeMaxError as exc:
+        yield _event("error", error_body(exc))
+
+
+def _delta(index: int, delta: dict[str, Any]) -> str:
+    return _event("content_block_delta", {"index": index, "delta": delta})
+
+
+def _event(kind: str, data: dict[str, Any]) -> str:
+    payload = {"type": kind, **data}
+    return f"event: {kind}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+def error_body(exc: ClaudeMaxError) -> dict[str, Any]:
+    message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+    kind = "overloaded_error" if exc.status == 529 else exc.kind
+    return {"type": "error", "error": {"type": kind, "message": message}}
+
+
+def model_list(models: list[catalog.Model]) -> dict[str, Any]:
+    data = [model_entry(m) for m in models]
+    return {
+        "data": data,
+        "has_more": False,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
+
+
+def model_entry(model: catalog.Model) -> dict[str, Any]:
+    return {
+        "type": "model",
+        "id": model.id,
+        "display_name": model.display_name,
+        "created_at": model.created_at,
+    }

@@ -1,0 +1,284 @@
+"""OpenAI Chat Completions <-> the neutral conversation and events. Pure functions, no I/O.
+
+The same names as `anthropic.py`, so the two read side by side: `to_conversation`,
+`response`, `stream`, `error_body`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from claude_max.core import catalog
+from claude_max.core.conversation import Conversation, Options, Part, Role, TextPart
+from claude_max.core.errors import AnswerRetracted, ClaudeMaxError, InvalidRequest
+from claude_max.core.events import (
+    Event,
+    Result,
+    Started,
+    TextDelta,
+    TextReset,
+    ThinkingDelta,
+    Usage,
+)
+from claude_max.core.run import Reply
+from claude_max.protocols import validate as v
+
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh"}
+_DATA_URL = re.compile(r"^data:(?P<type>[\w/+.-]+);base64,(?P<data>.*)$", re.S)
+
+
+def to_conversation(body: dict[str, Any]) -> Conversation:
+    messages = v.expect(body.get("messages"), list, "messages", "a non-empty array")
+    if not messages:
+        raise InvalidRequest("'messages' must be a non-empty array.", param="messages")
+    system: list[str] = []
+    turns: list[tuple[Role, list[Part]]] = []
+    for i, message in enumerate(messages):
+        param = f"messages[{i}]"
+        v.expect(message, dict, param, "an object")
+        role = message.get("role")
+        content = message.get("content")
+        if role in ("system", "developer"):
+            system.append(_text_only(content, f"{param}.content"))
+        elif role == "user":
+            parts = _parts(content, f"{param}.content")
+            if not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
+                raise InvalidRequest(f"'{param}.content' must not be empty.", param=param)
+            turns.append(("user", parts))
+        elif role == "assistant":
+            if message.get("tool_calls") or message.get("function_call"):
+                raise _tools_unsupported(f"{param}.tool_calls")
+            text = "" if content is None else _text_only(content, f"{param}.content")
+            turns.append(("assistant", [TextPart(text)]))
+        elif role in ("tool", "function"):
+            raise _tools_unsupported(f"{param}.role")
+        else:
+            raise InvalidRequest(
+                f"'{param}.role' must be one of system, developer, user, assistant; got {role!r}.",
+                param=f"{param}.role",
+            )
+    if body.get("tools") and body.get("tool_choice") != "none":
+        raise _tools_unsupported("tools")
+    if body.get("n") not in (None, 1):
+        raise InvalidRequest("Only n=1 is supported.", param="n")
+    fmt = body.get("response_format")
+    if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") != "text"):
+        raise InvalidRequest(
+            "response_format other than 'text' is not supported yet.", param="response_format"
+        )
+    max_tokens = v.optional_int(body, "max_completion_tokens") or v.optional_int(body, "max_tokens")
+    effort = body.get("reasoning_effort")
+    if effort is not None and effort not in EFFORTS:
+        raise InvalidRequest(
+            f"'reasoning_effort' must be one of {', '.join(EFFORTS)}.", param="reasoning_effort"
+        )
+    model = body.get("model")
+    if model is not None:
+        v.expect(model, str, "model", "a string")
+    return Conversation(
+        turns=v.merge_turns(turns),
+        system="\n\n".join(s for s in system if s) or None,
+        model=catalog.resolve(model),
+        options=Options(
+            max_tokens=max_tokens,
+            stop=v.string_list(body.get("stop"), "stop"),
+            effort=EFFORTS.get(effort) if effort else None,
+        ),
+    )
+
+
+def _tools_unsupported(param: str) -> InvalidRequest:
+    return InvalidRequest(
+        "Function calling (tools, tool_calls, tool messages) is not supported by this "
+        "claude-max version.",
+        param=param,
+    )
+
+
+def _text_only(content: Any, param: str) -> str:
+    if isinstance(content, str):
+        return content
+    parts = _parts(content, param)
+    if any(not isinstance(p, TextPart) for p in parts):
+        raise InvalidRequest(f"'{param}' may contain only text.", param=param)
+    return "".join(p.text for p in parts if isinstance(p, TextPart))
+
+
+def _parts(content: Any, param: str) -> list[Part]:
+    if isinstance(content, str):
+        return [TextPart(content)]
+    v.expect(content, list, param, "a string or an array of content parts")
+    parts: list[Part] = []
+    for j, item in enumerate(content):
+        where = f"{param}[{j}]"
+        v.expect(item, dict, where, "an object")
+        kind = item.get("type")
+        if kind in ("text", "refusal"):
+            parts.append(TextPart(v.expect(item.get(kind), str, f"{where}.{kind}", "a string")))
+        elif kind == "image_url":
+            image_url = item.get("image_url")
+            url = image_url.get("url") if isinstance(image_url, dict) else image_url
+            v.expect(url, str, f"{where}.image_url.url", "a string")
+            match = _DATA_URL.match(url)
+            if not match:
+                raise InvalidRequest(
+                    f"'{where}.image_url.url' must be a base64 data: URL "
+                    "(claude-max does not fetch remote images).",
+                    param=f"{where}.image_url.url",
+                )
+            parts.append(v.image(match["type"], match["data"], f"{where}.image_url.url"))
+        else:
+            raise InvalidRequest(
+                f"'{where}.type' {kind!r} is not supported (use text or image_url).",
+                param=f"{where}.type",
+            )
+    return parts
+
+
+def usage_body(usage: Usage) -> dict[str, Any]:
+    prompt = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": prompt + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_input_tokens},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def _ids() -> tuple[str, int]:
+    return f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+
+
+def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    completion_id, created = _ids()
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None}
+    if reply.thinking:
+        message["reasoning_content"] = reply.thinking
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": reply.result.model or body.get("model"),
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": FINISH_REASONS.get(reply.result.stop_reason or "", "stop"),
+            }
+        ],
+        "usage": usage_body(reply.usage),
+        "system_fingerprint": None,
+    }
+
+
+async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIterator[str]:
+    """Server-sent events in OpenAI's chunk format: `data:` lines only, then `[DONE]`."""
+    completion_id, created = _ids()
+    options = body.get("stream_options")
+    include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
+    model = body.get("model") or catalog.default_model().id
+    sent = 0  # characters of answer text sent
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        data: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        if include_usage:
+            data["usage"] = None
+        return _data(data)
+
+    started = False
+    try:
+        async for event in events:
+            if isinstance(event, Started):
+                model = event.model or model
+                continue
+            if not started and isinstance(event, (TextDelta, ThinkingDelta, Result)):
+                started = True
+                yield chunk({"role": "assistant", "content": ""})
+            if isinstance(event, TextDelta):
+                sent += len(event.text)
+                yield chunk({"content": event.text})
+            elif isinstance(event, ThinkingDelta):
+                yield chunk({"reasoning_content": event.text})
+            elif isinstance(event, TextReset) and event.keep < sent:
+                raise AnswerRetracted()
+            elif isinstance(event, Result):
+                yield chunk({}, FINISH_REASONS.get(event.stop_reason or "", "stop"))
+                if include_usage:
+                    yield _data(
+                        {
+                            "id": completion_id,
+                            "object": "chat.completion.chunk",
+                            "created": created,
+                            "model": model,
+                            "system_fingerprint": None,
+                            "choices": [],
+                            "usage": usage_body(event.usage),
+                        }
+                    )
+                yield "data: [DONE]\n\n"
+                return
+    except ClaudeMaxError as exc:
+        yield _data(error_body(exc))
+
+
+def _data(obj: dict[str, Any]) -> str:
+    return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+
+ERROR_TYPES = {
+    "invalid_request_error": "invalid_request_error",
+    "request_too_large": "invalid_request_error",
+    "not_found_error": "invalid_request_error",
+    "authentication_error": "authentication_error",
+    "permission_error": "permission_error",
+    "rate_limit_error": "rate_limit_error",
+    "overloaded_error": "server_error",
+    "timeout_error": "timeout",
+    "api_error": "server_error",
+}
+
+
+def error_body(exc: ClaudeMaxError) -> dict[str, Any]:
+    code: str | None = None
+    if exc.kind == "not_found_error" and getattr(exc, "model", None):
+        code = "model_not_found"
+    elif exc.kind == "rate_limit_error":
+        code = "rate_limit_exceeded"
+    message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+    return {
+        "error": {
+            "message": message,
+            "type": ERROR_TYPES.get(exc.kind, "server_error"),
+            "param": getattr(exc, "param", None),
+            "code": code,
+        }
+    }
+
+
+def model_list(models: list[catalog.Model]) -> dict[str, Any]:
+    return {"object": "list", "data": [model_entry(m) for m in models]}
+
+
+def model_entry(model: catalog.Model) -> dict[str, Any]:
+    return {"id": model.id, "object": "model", "created": 1767225600, "owned_by": "anthropic"}

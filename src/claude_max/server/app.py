@@ -1,0 +1,72 @@
+"""The Starlette application: routes, error handlers and start-up checks, built by a factory."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Route
+
+from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.settings import Settings
+from claude_max.server import errors, routes
+from claude_max.server.body import DEFAULT_LIMIT
+
+
+async def cli_version(claude: str) -> str | None:
+    """`claude --version` (13 ms), bounded; None if it does not answer."""
+    proc = await asyncio.create_subprocess_exec(
+        claude,
+        "--version",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), 10)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return None
+    return out.decode(errors="replace").split(" ")[0].strip() or None
+
+
+def create_app(settings: Settings, *, max_body: int = DEFAULT_LIMIT) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.max_body = max_body
+        app.state.started = time.monotonic()
+        try:
+            claude = settings.claude()
+        except ClaudeMaxError as exc:
+            app.state.cli_info = routes.cli_info(None, None, exc.message)
+        else:
+            try:
+                version = await cli_version(claude)
+            except OSError as exc:
+                app.state.cli_info = routes.cli_info(claude, None, str(exc))
+            else:
+                app.state.cli_info = routes.cli_info(claude, version, None)
+        yield
+
+    return Starlette(
+        routes=[
+            Route("/health", routes.health, methods=["GET"]),
+            Route("/v1/models", routes.list_models, methods=["GET"]),
+            Route("/v1/models/{model_id:path}", routes.get_model, methods=["GET"]),
+            Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
+            Route("/chat/completions", routes.chat_completions, methods=["POST"]),
+            Route("/v1/messages", routes.messages, methods=["POST"]),
+        ],
+        exception_handlers={
+            ClaudeMaxError: errors.on_claude_max_error,
+            HTTPException: errors.on_http_exception,
+            Exception: errors.on_unexpected,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,54 @@
+"""ClaudeMaxError -> an HTTP error in the caller's protocol; never a traceback or HTML."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.responses import JSONResponse
+
+from claude_max.core.errors import ClaudeMaxError
+from claude_max.protocols import anthropic, openai
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+log = logging.getLogger("claude_max.server")
+
+
+def is_anthropic(request: Request) -> bool:
+    """The Messages API lives under /v1/messages; /v1/models answers whoever asks."""
+    path = request.url.path
+    if path.startswith("/v1/models"):
+        return "anthropic-version" in request.headers
+    return path.startswith("/v1/messages")
+
+
+def error_response(request: Request, exc: ClaudeMaxError) -> JSONResponse:
+    protocol = anthropic if is_anthropic(request) else openai
+    headers = {}
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["retry-after"] = str(int(retry_after))
+    return JSONResponse(protocol.error_body(exc), status_code=exc.status, headers=headers)
+
+
+async def on_claude_max_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ClaudeMaxError)
+    log.info("%s %s -> %s %s", request.method, request.url.path, exc.status, exc.message)
+    return error_response(request, exc)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("internal error on %s %s", request.method, request.url.path)
+    error = ClaudeMaxError(f"Internal error: {type(exc).__name__}")
+    return error_response(request, error)
+
+
+async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    status = getattr(exc, "status_code", 500)
+    detail = getattr(exc, "detail", "") or "error"
+    error = ClaudeMaxError(str(detail))
+    error.status = status
+    error.kind = {404: "not_found_error", 405: "invalid_request_error"}.get(status, "api_error")
+    return error_response(request, error)

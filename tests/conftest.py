@@ -1,0 +1,150 @@
+"""Shared fixtures: an isolated data dir for every test, and the three depths of CLI.
+
+* depth 1, recorded output: `tests/data/transcripts/` (copied from the real CLI's captures);
+* depth 2, `tests/fakes/claude`: a fake executable, scripted by FAKE_CLAUDE_* variables;
+* depth 3, the real pinned CLI (`CLAUDE_MAX_TEST_CLAUDE`, installed by .ci/run) against
+  `tests/fakes/upstream.py`, a fake Anthropic API on loopback. These tests are marked `e2e`
+  and run when CLAUDE_MAX_E2E=1; then a missing CLI or a skipped e2e test fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+TESTS = Path(__file__).parent
+FAKES = TESTS / "fakes"
+FAKE_CLAUDE = FAKES / "claude"
+E2E = os.environ.get("CLAUDE_MAX_E2E") == "1"
+DEFAULT_REAL_CLAUDE = Path.home() / ".cache/claude-max-ci/cli/node_modules/.bin/claude"
+REAL_CLAUDE = Path(os.environ.get("CLAUDE_MAX_TEST_CLAUDE") or DEFAULT_REAL_CLAUDE)
+
+sys.path.insert(0, str(FAKES))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if E2E:
+        if not REAL_CLAUDE.exists():
+            raise pytest.UsageError(
+                f"CLAUDE_MAX_E2E=1 but the pinned CLI is missing at {REAL_CLAUDE} "
+                "(run .ci/run or set CLAUDE_MAX_TEST_CLAUDE)"
+            )
+        return
+    skip = pytest.mark.skip(reason="end-to-end test: set CLAUDE_MAX_E2E=1 (see README)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)
+
+
+_e2e_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if E2E and report.skipped and "e2e" in report.keywords:
+        _e2e_skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if E2E and _e2e_skipped:
+        print(f"\nERROR: {len(_e2e_skipped)} end-to-end test(s) were skipped with CLAUDE_MAX_E2E=1")
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def claude_max_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "claude-max-home"
+    monkeypatch.setenv("CLAUDE_MAX_HOME", str(home))
+    for name in ("CLAUDE_MAX_CLAUDE_PATH", "CLAUDE_MAX_CWD", "CLAUDE_MAX_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early with {proc.returncode}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not become healthy in time")
+
+
+class Server:
+    """`claude-max serve` in a subprocess on a free port."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "claude_max", "serve", "--port", str(self.port), *args],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            wait_healthy(self.url, self.proc)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        assert self.proc.stderr is not None
+        err = self.proc.stderr.read().decode(errors="replace")
+        self.proc.stderr.close()
+        return err
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[object]:
+    from upstream import FakeUpstream
+
+    with FakeUpstream() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def real_server(upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real pinned CLI behind `claude-max serve`, talking to the fake upstream."""
+    from upstream import cli_env
+
+    root = tmp_path_factory.mktemp("real")
+    env = cli_env(upstream.url, root / "home")
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    env["CLAUDE_MAX_HOME"] = str(root / "claude-max-home")
+    env["CLAUDE_MAX_CLAUDE_PATH"] = str(REAL_CLAUDE)
+    server = Server(env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_upstream(upstream):
+    """The module's fake upstream, with a default echo script and an empty request log."""
+    upstream.set_script({"default": {"type": "echo", "prefix": "ECHO:"}})
+    upstream.clear()
+    return upstream
