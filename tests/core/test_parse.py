@@ -1,0 +1,120 @@
+"""StreamParser and error_for on the real CLI's recorded output (tests/data/transcripts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from claude_max.core import errors
+from claude_max.core.events import (
+    MessageEnd,
+    Result,
+    SignatureDelta,
+    Started,
+    TextDelta,
+    TextReset,
+    ThinkingDelta,
+    Usage,
+)
+from claude_max.core.parse import StreamParser, error_for
+
+TRANSCRIPTS = Path(__file__).parents[1] / "data" / "transcripts"
+
+
+def parse(name: str) -> list:
+    parser = StreamParser()
+    events = []
+    for line in (TRANSCRIPTS / f"{name}.stdout").read_bytes().splitlines():
+        events.extend(parser.feed(line))
+    return events
+
+
+def of(events: list, kind: type) -> list:
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_partial_messages_become_text_deltas_once():
+    events = parse("stream_json_partial")
+    assert events[0] == Started("f334816c-4ec2-4945-8988-f4f0433ec6ca", "claude-opus-5-5")
+    # The whole `assistant` line repeats the deltas; it must not be yielded again.
+    assert [e.text for e in of(events, TextDelta)] == ["Hello wo", "rld, str", "eaming!"]
+    [result] = of(events, Result)
+    assert result.text == "Hello world, streaming!"
+    assert result.stop_reason == "end_turn"
+    assert result.usage == Usage(input_tokens=12519, output_tokens=12)
+    assert result.cost_usd == pytest.approx(0.050316)
+    assert result.model == "claude-opus-5-5"
+    assert error_for(result) is None
+    assert of(events, MessageEnd) == [MessageEnd("end_turn")]
+
+
+def test_thinking_deltas_and_signature():
+    events = parse("stream_json_thinking")
+    assert "".join(e.text for e in of(events, ThinkingDelta)) == "Let me reason about this."
+    assert of(events, SignatureDelta) == [SignatureDelta("fake-signature")]
+    assert [e.text for e in of(events, TextDelta)] == ["4"]
+
+
+def test_abandoned_stream_is_replaced_not_repeated():
+    events = parse("err_sse_overloaded_midstream")
+    texts = [e for e in events if isinstance(e, (TextDelta, TextReset))]
+    assert texts == [
+        TextDelta("partial"),
+        TextDelta(" answer"),
+        TextReset(keep=0),
+        TextDelta("second attempt ok"),
+    ]
+    assert of(events, Result)[0].text == "second attempt ok"
+
+
+def test_retry_that_continues_the_abandoned_text_sends_only_the_rest():
+    parser = StreamParser()
+    line = '{{"type":"stream_event","api_message_id":"m1","event":{}}}'
+    parser.feed(
+        line.format(
+            '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello "}}'
+        )
+    )
+    parser.feed(
+        '{"type":"stream_event","api_message_id":"m1","event":{"type":"message_stop"},'
+        '"abandoned_blocks":{"api_message_id":"m1","from_block_index":0}}'
+    )
+    events = parser.feed(
+        '{"type":"assistant","message":{"id":"m2","model":"x",'
+        '"content":[{"type":"text","text":"Hello world"}]}}'
+    )
+    assert events == [TextDelta("world")]
+    assert parser.text == "Hello world"
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "status"),
+    [
+        ("err_429_stream_json_retries0", errors.UpstreamError, 429),
+        ("err_529_stream_json_retries0", errors.UpstreamError, 529),
+        ("err_500_stream_json_retries0", errors.UpstreamError, 502),
+        ("err_401_stream_json_retries0", errors.CLIAuthError, 401),
+        ("no_credentials_stream_json", errors.CLIAuthError, 401),
+        ("model_unknown_404_stream", errors.ModelNotFound, 404),
+    ],
+)
+def test_error_results_map_to_one_exception(name, kind, status):
+    events = parse(name)
+    [result] = of(events, Result)
+    assert not of(events, TextDelta)  # the synthetic "API Error" text is not an answer
+    error = error_for(result)
+    assert isinstance(error, kind)
+    assert error.status == status
+
+
+def test_not_logged_in_hints_at_login():
+    [result] = of(parse("no_credentials_stream_json"), Result)
+    error = error_for(result)
+    assert error.hint == "Run: claude /login"
+
+
+def test_garbage_lines_are_ignored():
+    parser = StreamParser()
+    assert parser.feed(b"not json at all") == []
+    assert parser.feed(b"[1, 2]") == []
