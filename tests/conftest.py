@@ -10,14 +10,10 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 TESTS = Path(__file__).parent
@@ -28,6 +24,8 @@ DEFAULT_REAL_CLAUDE = Path.home() / ".cache/claude-max-ci/cli/node_modules/.bin/
 REAL_CLAUDE = Path(os.environ.get("CLAUDE_MAX_TEST_CLAUDE") or DEFAULT_REAL_CLAUDE)
 
 sys.path.insert(0, str(FAKES))
+
+from serve_process import Server  # noqa: E402
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -65,58 +63,6 @@ def claude_max_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("CLAUDE_MAX_CLAUDE_PATH", "CLAUDE_MAX_CWD", "CLAUDE_MAX_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     return home
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early with {proc.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not become healthy in time")
-
-
-class Server:
-    """`claude-max serve` in a subprocess on a free port."""
-
-    def __init__(self, env: dict[str, str], *args: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "claude_max", "serve", "--port", str(self.port), *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            wait_healthy(self.url, self.proc)
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        assert self.proc.stderr is not None
-        err = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stderr.close()
-        return err
 
 
 @pytest.fixture(scope="module")

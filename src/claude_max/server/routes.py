@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -19,6 +20,7 @@ from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
 from claude_max.server.body import read_json
 
+T = TypeVar("T")
 COST_HEADER = "x-claude-max-cost-usd"
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -65,15 +67,43 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     conversation = protocol.to_conversation(body)
     settings = request.app.state.settings
     if not stream:
-        reply = await complete(conversation, settings)
+        reply = await _unless_disconnected(request, complete(conversation, settings))
+        if reply is None:
+            return Response(status_code=499)
         return JSONResponse(protocol.response(reply, body), headers=_cost(reply.result))
     events = run(conversation, settings)
-    head = await _until_first_token(events)
+    head = await _unless_disconnected(request, _until_first_token(events))
+    if head is None:
+        return Response(status_code=499)
     return StreamingResponse(
-        protocol.stream(_resume(head, events), body),
+        _sse(protocol, _resume(head, events), body),
         media_type="text/event-stream",
         headers=SSE_HEADERS,
     )
+
+
+async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:
+    """Await `work`, cancelling it (and so killing its CLI) if the client goes away first.
+
+    Before a response starts nothing else notices a disconnect; once a StreamingResponse runs,
+    Starlette cancels it on disconnect by itself.
+    """
+    task = asyncio.ensure_future(work)
+
+    async def watch() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        task.cancel()
+
+    watcher = asyncio.ensure_future(watch())
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if watcher.done() and not watcher.cancelled():
+            return None  # the client left; nobody is waiting for an answer
+        raise
+    finally:
+        watcher.cancel()
 
 
 def _cost(result: Result) -> dict[str, str]:
@@ -92,6 +122,15 @@ async def _until_first_token(events: AsyncIterator[Event]) -> list[Event]:
         await events.aclose()  # type: ignore[attr-defined]
         raise
     return head
+
+
+async def _sse(
+    protocol: ModuleType, events: AsyncIterator[Event], body: dict[str, Any]
+) -> AsyncIterator[str]:
+    """The protocol's SSE, closing the run (and its CLI) as soon as the last event is out."""
+    async with contextlib.aclosing(events):  # type: ignore[type-var]
+        async for chunk in protocol.stream(events, body):
+            yield chunk
 
 
 async def _resume(head: list[Event], events: AsyncIterator[Event]) -> AsyncIterator[Event]:

@@ -1,0 +1,77 @@
+"""A client that goes away takes its CLI process with it (real uvicorn, fake CLI)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx
+import pytest
+from fake_claude_log import FAKE_CLAUDE, read_log
+from serve_process import Server
+
+
+def gone(pid: int) -> bool:
+    """True once the process no longer exists (a zombie still exists: it must be reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def wait_until(predicate, deadline_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.fixture
+def server(tmp_path, claude_max_home):
+    env = dict(os.environ)
+    env.update(
+        CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
+        CLAUDE_MAX_HOME=str(claude_max_home),
+        FAKE_CLAUDE_LOG=str(tmp_path / "fake.log"),
+    )
+    started: list[Server] = []
+
+    def start(scenario: str) -> Server:
+        started.append(Server({**env, "FAKE_CLAUDE_SCENARIO": scenario}))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.stop()
+
+
+def model_runs(log) -> list[dict]:
+    return [c for c in read_log(log) if "-p" in c["argv"]]
+
+
+def test_disconnect_mid_stream_kills_the_cli(server, tmp_path):
+    srv = server("slow")
+    body = {"model": "opus", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+    with httpx.Client(timeout=10) as client:
+        with client.stream("POST", f"{srv.url}/v1/chat/completions", json=body) as response:
+            for line in response.iter_lines():
+                if '"content": "E' in line or '"content":"E' in line:
+                    break  # the first token arrived; now hang up
+    [run] = model_runs(tmp_path / "fake.log")
+    assert wait_until(lambda: gone(run["pid"])), "CLI still running after the client left"
+    assert run.get("exit_code") is None  # killed, not finished
+
+
+def test_disconnect_before_the_first_token_kills_the_cli(server, tmp_path):
+    srv = server("hang")
+    body = {"model": "opus", "max_tokens": 5, "messages": [{"role": "user", "content": "go"}]}
+    with httpx.Client(timeout=0.5) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            client.post(f"{srv.url}/v1/messages", json=body)
+    assert wait_until(lambda: len(model_runs(tmp_path / "fake.log")) == 1)
+    [run] = model_runs(tmp_path / "fake.log")
+    assert wait_until(lambda: gone(run["pid"])), "CLI still running after the client left"
+    assert httpx.get(f"{srv.url}/health").status_code == 200
