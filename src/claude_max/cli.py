@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from claude_max import __version__
-from claude_max.commands import serve
+from claude_max.commands import chat, doctor, models, serve
 
 app = typer.Typer(
     name="claude-max",
@@ -36,11 +36,22 @@ def root(
         bool | None,
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", envvar="CLAUDE_MAX_DEBUG", help="Show tracebacks instead of short errors."
+        ),
+    ] = False,
 ) -> None:
     """Use a Claude Max subscription from any OpenAI- or Anthropic-compatible client."""
+    if debug:
+        os.environ["CLAUDE_MAX_DEBUG"] = "1"
 
 
+app.command(rich_help_panel="Chat")(chat.chat)
 app.command(rich_help_panel="Server")(serve.serve)
+app.command(rich_help_panel="Manage")(models.models)
+app.command(rich_help_panel="Manage")(doctor.doctor)
 
 
 def main() -> None:

@@ -57,7 +57,7 @@ class Settings:
                     f"The Claude Code CLI was not found at {self.claude_path}.",
                     hint="Check --claude-path / CLAUDE_MAX_CLAUDE_PATH",
                 )
-            return str(path)
+            return str(path.resolve())
         found = shutil.which("claude")
         if not found:
             raise CLINotFound(

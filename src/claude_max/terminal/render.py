@@ -1,0 +1,193 @@
+"""Show a run's events in the terminal: the only module that knows about Markdown, spinners
+and dim thinking text.
+
+On a TTY, Markdown is rendered in append-only blocks: the block being written is shown live
+(cropped to the screen, never duplicated), and once it ends (a blank line outside a code
+fence, or a closing fence) it is printed once, rendered, and never redrawn. Long replies are
+therefore neither truncated (shell_gpt #778) nor repeated (rich #3263). Off a TTY, or with
+--raw, the text is written exactly as it arrives.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
+
+from claude_max.core.events import Event, Result, TextDelta, TextReset, ThinkingDelta
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.status import Status
+
+
+def split_blocks(text: str) -> tuple[list[str], str]:
+    """Complete Markdown blocks at the start of `text`, and the unfinished rest."""
+    blocks: list[str] = []
+    start = 0
+    fence: str | None = None
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        pos += len(line)
+        if not line.endswith("\n"):
+            break  # an unfinished line belongs to the rest
+        stripped = line.strip()
+        if fence is None and stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        elif fence is not None and stripped.startswith(fence) and stripped.strip("`~") == "":
+            fence = None
+            blocks.append(text[start:pos])
+            start = pos
+        elif fence is None and stripped == "" and text[start:pos].strip():
+            blocks.append(text[start:pos])
+            start = pos
+    return blocks, text[start:]
+
+
+@dataclass
+class Output:
+    """What the reply may be decorated with, decided once from the TTY state and flags."""
+
+    markdown: bool
+    spinner: bool
+    thinking: bool
+
+
+class StreamRenderer:
+    """Feed it events; it writes the answer to stdout and decorations to stderr."""
+
+    def __init__(self, output: Output, out: Console | None = None, err: Console | None = None):
+        self.output = output
+        self.text = ""
+        self._out = out
+        self._err = err
+        self._pending = ""  # markdown text not yet printed as a finished block
+        self._live: Live | None = None
+        self._status: Status | None = None
+        self._thinking_open = False
+
+    # -- lifecycle
+
+    def start(self) -> None:
+        if self.output.spinner and self._err is not None:
+            self._status = self._err.status("Thinking…", spinner="dots")
+            self._status.start()
+
+    def close(self) -> None:
+        """Flush everything; the reply ends with exactly one newline."""
+        self._stop_spinner()
+        self._end_thinking()
+        if self.output.markdown:
+            self._finish_live()
+            if self._pending.strip():
+                self._print_markdown(self._pending)
+            self._pending = ""
+        elif self.text and not self.text.endswith("\n"):
+            self._write("\n")
+        sys.stdout.flush()
+
+    # -- events
+
+    def feed(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            self._stop_spinner()
+            self._end_thinking()
+            self.text += event.text
+            if self.output.markdown:
+                self._markdown(event.text)
+            else:
+                self._write(event.text)
+        elif isinstance(event, ThinkingDelta):
+            self._stop_spinner()
+            if self.output.thinking and self._err is not None:
+                self._thinking_open = True
+                self._err.print(event.text, style="dim", end="")
+        elif isinstance(event, TextReset):
+            self.text = self.text[: event.keep]
+            if self._err is not None:
+                self._err.print("\n[retrying after a broken stream]", style="dim")
+        elif isinstance(event, Result):
+            self._stop_spinner()
+
+    # -- helpers
+
+    def _write(self, text: str) -> None:
+        stream: TextIO = sys.stdout
+        stream.write(text)
+        stream.flush()
+
+    def _stop_spinner(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def _end_thinking(self) -> None:
+        if self._thinking_open and self._err is not None:
+            self._err.print()
+            self._thinking_open = False
+
+    def _markdown(self, text: str) -> None:
+        blocks, rest = split_blocks(self._pending + text)
+        if blocks:
+            self._finish_live()
+            for block in blocks:
+                self._print_markdown(block)
+        self._pending = rest
+        if rest.strip():
+            self._show_live(rest)
+
+    def _print_markdown(self, block: str) -> None:
+        from rich.markdown import Markdown
+
+        assert self._out is not None
+        self._out.print(Markdown(block))
+
+    def _show_live(self, text: str) -> None:
+        from rich.live import Live
+        from rich.markdown import Markdown
+
+        assert self._out is not None
+        if self._live is None:
+            self._live = Live(
+                console=self._out,
+                transient=True,
+                auto_refresh=False,
+                vertical_overflow="crop",
+            )
+            self._live.start()
+        self._live.update(Markdown(text), refresh=True)
+
+    def _finish_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def usage_line(result: Result, seconds: float) -> str:
+    u = result.usage
+    cached = u.cache_read_input_tokens
+    tokens_in = u.input_tokens + cached + u.cache_creation_input_tokens
+    parts = [
+        f"{tokens_in} in" + (f" ({cached} cached)" if cached else ""),
+        f"{u.output_tokens} out",
+    ]
+    return f"Tokens: {' · '.join(parts)} · {seconds:.1f}s · ${result.cost_usd:.4f}"
+
+
+async def stream_reply(conv: object, settings: object, renderer: StreamRenderer) -> Result:
+    """Run `conv` through the core and show it as it arrives; the CLI dies with the caller."""
+    import contextlib
+
+    from claude_max.core.run import run
+
+    renderer.start()
+    try:
+        async with contextlib.aclosing(run(conv, settings)) as events:  # type: ignore[arg-type]
+            async for event in events:
+                renderer.feed(event)
+                if isinstance(event, Result):
+                    return event
+    finally:
+        renderer.close()
+    raise AssertionError("unreachable: run() ends with a Result or raises")

@@ -1,0 +1,99 @@
+"""The interactive chat in a real pseudo-terminal: two turns, /model, Ctrl-C, Ctrl-D."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pytest
+from fake_claude_log import FAKE_CLAUDE, read_log
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture
+def repl(tmp_path: Path, claude_max_home: Path):
+    log = tmp_path / "fake.log"
+    env = dict(
+        os.environ,
+        CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
+        CLAUDE_MAX_HOME=str(claude_max_home),
+        FAKE_CLAUDE_LOG=str(log),
+        FAKE_CLAUDE_SCENARIO="slow",
+        FAKE_CLAUDE_DELAY_MS="30",
+        FAKE_CLAUDE_CHUNKS="3",
+        TERM="xterm",
+        COLUMNS="100",
+    )
+    child = pexpect.spawn(
+        sys.executable, ["-m", "claude_max", "chat"], env=env, encoding="utf-8", timeout=20
+    )
+    child.runs = lambda: [c for c in read_log(log) if "-p" in c["argv"]]
+    yield child
+    child.close(force=True)
+
+
+def test_two_turns_model_switch_ctrl_c_and_ctrl_d(repl):
+    repl.expect("Ctrl-D to quit")
+    repl.expect("> ")
+    repl.sendline("first question")
+    repl.expect("ECHO:first question")
+    repl.expect("> ")
+
+    repl.sendline("/model haiku")
+    repl.expect("model: haiku")
+    repl.expect("> ")
+    repl.sendline("second question")
+    repl.expect("ECHO:second question")
+    repl.expect("> ")
+    first, second = repl.runs()
+    assert "--model=haiku" in second["argv"]
+    # the second turn carries the first as real history, seeded before the new message
+    assert [(line["type"], line.get("shouldQuery", True)) for line in second["stdin"]] == [
+        ("user", False),
+        ("assistant", True),
+        ("user", True),
+    ]
+    assert second["stdin"][1]["message"]["content"][0]["text"] == "ECHO:first question"
+
+    repl.setecho(False)
+    repl.sendline("a long one " * 3)
+    repl.expect("ECHO")  # the reply has started
+    repl.sendintr()
+    repl.expect("reply stopped")
+    repl.expect("> ")
+    third = repl.runs()[2]
+    deadline = time.monotonic() + 10
+    while not gone(third["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert gone(third["pid"]), "Ctrl-C did not kill the reply's CLI process"
+
+    repl.sendintr()  # at an empty prompt: a hint, not an exit
+    repl.expect("Ctrl-D or /exit")
+    repl.sendeof()
+    repl.expect(pexpect.EOF)
+    repl.close()
+    assert repl.exitstatus == 0
+
+
+def test_multiline_and_exit_command(repl):
+    repl.expect("> ")
+    repl.sendline('"""')
+    repl.sendline("line one")
+    repl.sendline('line two"""')
+    repl.expect("ECHO:line one")
+    repl.expect("> ")
+    assert repl.runs()[0]["stdin"][0]["message"]["content"] == "line one\nline two"
+    repl.sendline("/exit")
+    repl.expect(pexpect.EOF)
+    repl.close()
+    assert repl.exitstatus == 0
