@@ -10,6 +10,7 @@ therefore neither truncated (shell_gpt #778) nor repeated (rich #3263). Off a TT
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
     from rich.status import Status
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def split_blocks(text: str) -> tuple[list[str], str]:
@@ -66,6 +70,7 @@ class StreamRenderer:
         self._live: Live | None = None
         self._status: Status | None = None
         self._thinking_open = False
+        self._blocks_printed = 0
 
     # -- lifecycle
 
@@ -141,7 +146,21 @@ class StreamRenderer:
         from rich.markdown import Markdown
 
         assert self._out is not None
-        self._out.print(Markdown(block))
+        with self._out.capture() as captured:
+            self._out.print(Markdown(block))
+        lines = captured.get().split("\n")
+        # Rendered alone, a block brings its own margins; one blank line between blocks.
+        while lines and not _ANSI.sub("", lines[0]).strip():
+            lines.pop(0)
+        while lines and not _ANSI.sub("", lines[-1]).strip():
+            lines.pop()
+        if not lines:
+            return
+        if self._blocks_printed:
+            self._out.file.write("\n")
+        self._out.file.write("\n".join(lines) + "\n")
+        self._out.file.flush()
+        self._blocks_printed += 1
 
     def _show_live(self, text: str) -> None:
         from rich.live import Live
