@@ -20,11 +20,10 @@ TESTS = Path(__file__).parent
 FAKES = TESTS / "fakes"
 FAKE_CLAUDE = FAKES / "claude"
 E2E = os.environ.get("CLAUDE_MAX_E2E") == "1"
-DEFAULT_REAL_CLAUDE = Path.home() / ".cache/claude-max-ci/cli/node_modules/.bin/claude"
-REAL_CLAUDE = Path(os.environ.get("CLAUDE_MAX_TEST_CLAUDE") or DEFAULT_REAL_CLAUDE)
 
 sys.path.insert(0, str(FAKES))
 
+from real_cli import REAL_CLAUDE  # noqa: E402
 from serve_process import Server  # noqa: E402
 
 

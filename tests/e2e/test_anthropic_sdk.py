@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import anthropic
 import pytest
 from helpers import PNG_1PX, blocks, dialogue, system_text
@@ -10,8 +12,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def client(real_server) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=real_server.url, api_key="unused", max_retries=0)
+def client(real_server) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=real_server.url, api_key="unused", max_retries=0) as c:
+        yield c
 
 
 def test_create_returns_text_and_exact_usage(client, fake_upstream):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import openai
 import pytest
@@ -11,8 +13,9 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def client(real_server) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{real_server.url}/v1", api_key="unused", max_retries=0)
+def client(real_server) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=f"{real_server.url}/v1", api_key="unused", max_retries=0) as c:
+        yield c
 
 
 def test_non_streaming_answer_usage_and_cost(client, fake_upstream, real_server):
