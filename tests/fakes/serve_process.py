@@ -35,6 +35,7 @@ class Server:
     def __init__(self, env: dict[str, str], *args: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self._stderr: str | None = None
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "claude_max", "serve", "--port", str(self.port), *args],
             env=env,
@@ -49,6 +50,9 @@ class Server:
             raise
 
     def stop(self) -> str:
+        """Terminate (if still running) and return everything it wrote on stderr."""
+        if self._stderr is not None:
+            return self._stderr
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -57,6 +61,6 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         assert self.proc.stderr is not None
-        err = self.proc.stderr.read().decode(errors="replace")
+        self._stderr = self.proc.stderr.read().decode(errors="replace")
         self.proc.stderr.close()
-        return err
+        return self._stderr

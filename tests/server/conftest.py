@@ -49,5 +49,7 @@ def settings(claude_max_home: Path) -> Settings:
 
 @pytest.fixture
 def client(settings: Settings, fake_cli: FakeCLI) -> Iterator[TestClient]:
-    with TestClient(create_app(settings), raise_server_exceptions=False) as test_client:
+    with TestClient(
+        create_app(settings), base_url="http://127.0.0.1:8080", raise_server_exceptions=False
+    ) as test_client:
         yield test_client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -75,3 +76,29 @@ def test_disconnect_before_the_first_token_kills_the_cli(server, tmp_path):
     [run] = model_runs(tmp_path / "fake.log")
     assert wait_until(lambda: gone(run["pid"])), "CLI still running after the client left"
     assert httpx.get(f"{srv.url}/health").status_code == 200
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT", "SIGKILL"])
+def test_no_orphans_when_the_server_stops(server, tmp_path, signal_name):
+    """`hang` ignores stdin EOF and never exits: only a kill (or PDEATHSIG) ends it."""
+    import signal as signals
+    import threading
+
+    srv = server("hang")
+
+    def post() -> None:
+        body = {"model": "opus", "messages": [{"role": "user", "content": "go"}]}
+        with contextlib.suppress(httpx.HTTPError):
+            httpx.post(f"{srv.url}/v1/chat/completions", json=body, timeout=30)
+
+    waiting = threading.Thread(target=post, daemon=True)
+    waiting.start()
+    assert wait_until(lambda: len(model_runs(tmp_path / "fake.log")) == 1)
+    [run] = model_runs(tmp_path / "fake.log")
+    srv.proc.send_signal(getattr(signals, signal_name))
+    assert wait_until(lambda: gone(run["pid"])), f"CLI outlived the server ({signal_name})"
+    srv.proc.wait(10)
+    if signal_name != "SIGKILL":
+        assert srv.proc.returncode == 0  # a clean exit
+        assert "Traceback" not in srv.stop()
+    waiting.join(10)

@@ -8,6 +8,7 @@ from starlette.testclient import TestClient
 from claude_max.core.settings import Settings
 from claude_max.server.app import create_app
 
+LOCAL = "http://127.0.0.1:8080"
 USER = [{"role": "user", "content": "hi"}]
 OPENAI = ("/v1/chat/completions", {"model": "sonnet", "messages": USER})
 ANTHROPIC = ("/v1/messages", {"model": "sonnet", "max_tokens": 10, "messages": USER})
@@ -71,7 +72,7 @@ def test_garbage_lines_do_not_break_the_answer(client, fake_cli):
 
 def test_missing_cli_is_503_and_health_stays_up(claude_max_home):
     settings = Settings(home=claude_max_home, claude_path=str(claude_max_home / "nope"))
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
         response = client.post(OPENAI[0], json=OPENAI[1])
         assert response.status_code == 503
         assert "--claude-path" in response.json()["error"]["message"]
@@ -108,7 +109,7 @@ def test_bad_bodies(client, fake_cli, path, check, content, status):
 
 
 def test_body_limit_is_413(settings, fake_cli):
-    with TestClient(create_app(settings, max_body=1000)) as client:
+    with TestClient(create_app(settings, max_body=1000), base_url=LOCAL) as client:
         response = client.post(
             OPENAI[0], json={**OPENAI[1], "messages": [{"role": "user", "content": "x" * 2000}]}
         )

@@ -34,8 +34,16 @@ SAFE_FLAGS = (
 _DROPPED_ENV = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT")
 
 
-def build_argv(claude: str, conv: Conversation, *, system_prompt_file: Path | None) -> list[str]:
+def build_argv(
+    claude: str,
+    conv: Conversation,
+    *,
+    system_prompt_file: Path | None,
+    tools: tuple[str, ...] = (),
+) -> list[str]:
     argv = [claude, *SAFE_FLAGS]
+    if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
+        argv[argv.index("--tools=")] = f"--tools={','.join(tools)}"
     if system_prompt_file is not None:
         argv.append(f"--system-prompt-file={system_prompt_file}")
     else:

@@ -8,6 +8,7 @@
       CLIAuthError                 the CLI is not logged in / key refused    -> 401
       CLIProcessError(exit_code)   the CLI died or printed no result         -> 502
       CLITimeout                   the CLI went silent or ran too long       -> 504
+      ServerShuttingDown           the server stopped mid-request            -> 503
       UpstreamError(status, kind)  Anthropic's API answered with an error    -> 429/502/529...
 
 The HTTP face (server/errors.py) turns these into OpenAI or Anthropic error bodies;
@@ -75,6 +76,11 @@ class CLIProcessError(ClaudeMaxError):
         super().__init__(message, hint=hint)
         self.exit_code = exit_code
         self.stderr_tail = stderr_tail
+
+
+class ServerShuttingDown(ClaudeMaxError):
+    status = 503
+    kind = "overloaded_error"
 
 
 class CLITimeout(ClaudeMaxError):

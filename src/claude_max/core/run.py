@@ -15,13 +15,21 @@ import contextlib
 import itertools
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
+from claude_max.core import runner
 from claude_max.core.conversation import Conversation
-from claude_max.core.errors import CLIProcessError, CLITimeout, InvalidRequest
+from claude_max.core.errors import (
+    ClaudeMaxError,
+    CLIProcessError,
+    CLITimeout,
+    InvalidRequest,
+    ServerShuttingDown,
+)
 from claude_max.core.events import (
     Event,
     MessageEnd,
@@ -38,7 +46,6 @@ from claude_max.core.runner import CLIProcess, spawn
 from claude_max.core.settings import Settings
 from claude_max.core.stops import StopScanner
 
-IDLE_TIMEOUT = 600.0  # seconds without a line from the CLI before the run is abandoned
 _interrupt_ids = itertools.count(1)
 
 
@@ -66,43 +73,62 @@ def validate(conv: Conversation) -> None:
         )
 
 
-async def run(
-    conv: Conversation, settings: Settings, *, idle_timeout: float = IDLE_TIMEOUT
-) -> AsyncIterator[Event]:
+async def run(conv: Conversation, settings: Settings) -> AsyncIterator[Event]:
     """Yield the events of answering `conv`; raise a ClaudeMaxError on failure."""
     validate(conv)
     claude = settings.claude()
     env = cli.build_env(settings, conv)
     with _system_prompt_file(settings, conv.system) as prompt_file:
-        argv = cli.build_argv(claude, conv, system_prompt_file=prompt_file)
+        argv = cli.build_argv(
+            claude, conv, system_prompt_file=prompt_file, tools=settings.allow_tools
+        )
         proc = await spawn(argv, env=env, cwd=settings.workdir())
         finished = False
         try:
-            async for event in _drive(proc, conv, idle_timeout):
+            clock = _Clock(settings.idle_timeout, settings.request_timeout)
+            async for event in _drive(proc, conv, clock):
                 if isinstance(event, Result):
                     finished = True
                 yield event
         finally:
             if not finished:
                 proc.kill()  # ended early (client gone, error): no grace, no waiting first
-            await asyncio.shield(proc.aclose(grace=2.0))
+            # After the result a stateless run (--no-session-persistence) has nothing left to
+            # write, and a clean exit takes the CLI ~40 ms the client would wait for: kill it.
+            await asyncio.shield(proc.aclose(grace=0.0))
 
 
-async def _lines(proc: CLIProcess, idle_timeout: float) -> AsyncIterator[bytes]:
+@dataclass
+class _Clock:
+    """An inactivity timeout and a total deadline for one run."""
+
+    idle: float
+    total: float
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.total
+
+
+async def _lines(proc: CLIProcess, clock: _Clock) -> AsyncIterator[bytes]:
     while True:
+        left = clock.deadline - time.monotonic()
         try:
-            line = await asyncio.wait_for(proc.readline(), idle_timeout)
+            line = await asyncio.wait_for(proc.readline(), max(0.0, min(clock.idle, left)))
         except asyncio.TimeoutError:
-            raise CLITimeout(
-                f"The Claude Code CLI sent nothing for {idle_timeout:.0f} seconds."
-            ) from None
+            if clock.deadline - time.monotonic() <= 0:
+                message = f"The answer took longer than {clock.total:g} seconds."
+            else:
+                message = f"The Claude Code CLI sent nothing for {clock.idle:g} seconds."
+            raise CLITimeout(message, hint="Raise --request-timeout / --idle-timeout") from None
         if line is None:
             return
         yield line
 
 
-async def _no_result(proc: CLIProcess) -> CLIProcessError:
+async def _no_result(proc: CLIProcess) -> ClaudeMaxError:
     code = await proc.wait(2.0)
+    if runner.SHUTTING_DOWN:
+        return ServerShuttingDown("claude-max is shutting down; the request was not finished.")
     tail = proc.stderr_tail.strip()
     detail = f": {tail.splitlines()[-1]}" if tail else ""
     return CLIProcessError(
@@ -113,9 +139,9 @@ async def _no_result(proc: CLIProcess) -> CLIProcessError:
     )
 
 
-async def _drive(proc: CLIProcess, conv: Conversation, idle_timeout: float) -> AsyncIterator[Event]:
+async def _drive(proc: CLIProcess, conv: Conversation, clock: _Clock) -> AsyncIterator[Event]:
     parser = StreamParser()
-    lines = _lines(proc, idle_timeout)
+    lines = _lines(proc, clock)
     for turn in conv.history:
         if turn.role == "user":
             await proc.send(cli.user_line(turn, query=False))

@@ -11,16 +11,51 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import json
 import os
 import signal
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from claude_max.core.errors import CLINotFound
 
 LINE_LIMIT = 64 * 1024 * 1024  # one NDJSON line can carry a whole answer or an image
+LIVE: set[CLIProcess] = set()  # every CLI not yet reaped, so a shutdown can end them all
+
+
+@functools.cache
+def _die_with_parent() -> Callable[[], None] | None:
+    """Linux: a pre-exec hook after which the kernel SIGKILLs the CLI when the process that
+    started it dies, even by `kill -9`, so a crashed server leaves no orphans.
+
+    prctl is looked up here, in the parent: the hook itself must not import or allocate
+    between fork and exec.
+    """
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig, sigkill = 1, int(signal.SIGKILL)
+
+    def hook() -> None:  # pragma: no cover - runs in the child
+        prctl(pr_set_pdeathsig, sigkill)
+
+    return hook
+
+
+SHUTTING_DOWN = False
+
+
+def kill_all(*, shutting_down: bool = False) -> None:
+    """SIGKILL every live CLI process group (server shutdown)."""
+    global SHUTTING_DOWN
+    SHUTTING_DOWN = SHUTTING_DOWN or shutting_down
+    for proc in list(LIVE):
+        proc.kill()
 
 
 class CLIProcess:
@@ -30,6 +65,7 @@ class CLIProcess:
         self._proc = proc
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=50)
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
+        LIVE.add(self)
 
     @property
     def pid(self) -> int:
@@ -75,12 +111,13 @@ class CLIProcess:
     async def aclose(self, grace: float = 2.0) -> None:
         """End the process: close stdin, give it `grace` seconds, then kill the group; reap."""
         self.close_stdin()
-        if self._proc.returncode is None and await self.wait(grace) is None:
+        if self._proc.returncode is None and (grace <= 0 or await self.wait(grace) is None):
             self.kill()
         # Always reap, even if the process exited by itself, and kill leftovers of the group.
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._proc.pid, signal.SIGKILL)
         await self._proc.wait()
+        LIVE.discard(self)
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(self._stderr_task, 1.0)
         transport = getattr(self._proc, "_transport", None)
@@ -106,6 +143,7 @@ async def spawn(argv: Sequence[str], *, env: Mapping[str, str], cwd: Path) -> CL
             env=dict(env),
             start_new_session=True,
             limit=LINE_LIMIT,
+            preexec_fn=_die_with_parent(),
         )
     except FileNotFoundError as exc:
         raise CLINotFound(

@@ -37,6 +37,15 @@ class Settings:
     port: int = DEFAULT_PORT
     log_level: str = "info"
     max_retries: int = DEFAULT_MAX_RETRIES
+    idle_timeout: float = 300.0  # seconds without a line from the CLI
+    request_timeout: float = 900.0  # seconds for a whole answer
+    allow_tools: tuple[str, ...] = ()  # the CLI's own tools the model may use (agent mode)
+    # server only
+    api_key: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    max_concurrency: int = 4  # CLI processes at once (~190 MB each)
+    max_queue: int = 16  # requests waiting for a slot before a fast 429
+    max_body: int = 32 * 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -45,6 +54,9 @@ class Settings:
             claude_path=env.get("CLAUDE_MAX_CLAUDE_PATH") or None,
             cwd=Path(env["CLAUDE_MAX_CWD"]) if env.get("CLAUDE_MAX_CWD") else None,
             max_retries=int(env.get("CLAUDE_MAX_MAX_RETRIES", DEFAULT_MAX_RETRIES)),
+            idle_timeout=float(env.get("CLAUDE_MAX_IDLE_TIMEOUT", 300)),
+            request_timeout=float(env.get("CLAUDE_MAX_REQUEST_TIMEOUT", 900)),
+            api_key=env.get("CLAUDE_MAX_API_KEY") or None,
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
 

@@ -9,12 +9,15 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
 from claude_max.server import errors, routes
-from claude_max.server.body import DEFAULT_LIMIT
+from claude_max.server.guard import Guard
+from claude_max.server.limits import Limiter
 
 
 async def cli_version(claude: str) -> str | None:
@@ -35,12 +38,13 @@ async def cli_version(claude: str) -> str | None:
     return out.decode(errors="replace").split(" ")[0].strip() or None
 
 
-def create_app(settings: Settings, *, max_body: int = DEFAULT_LIMIT) -> Starlette:
+def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.max_body = max_body
+        app.state.max_body = max_body or settings.max_body
         app.state.started = time.monotonic()
+        app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -52,7 +56,10 @@ def create_app(settings: Settings, *, max_body: int = DEFAULT_LIMIT) -> Starlett
                 app.state.cli_info = routes.cli_info(claude, None, str(exc))
             else:
                 app.state.cli_info = routes.cli_info(claude, version, None)
-        yield
+        try:
+            yield
+        finally:
+            kill_all()  # whatever uvicorn's graceful shutdown left running
 
     return Starlette(
         routes=[
@@ -68,5 +75,6 @@ def create_app(settings: Settings, *, max_body: int = DEFAULT_LIMIT) -> Starlett
             HTTPException: errors.on_http_exception,
             Exception: errors.on_unexpected,
         },
+        middleware=[Middleware(Guard, settings=settings)],
         lifespan=lifespan,
     )

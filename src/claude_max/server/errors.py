@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
 
@@ -16,21 +17,25 @@ if TYPE_CHECKING:
 log = logging.getLogger("claude_max.server")
 
 
-def is_anthropic(request: Request) -> bool:
+def is_anthropic(path: str, headers: Mapping[str, str]) -> bool:
     """The Messages API lives under /v1/messages; /v1/models answers whoever asks."""
-    path = request.url.path
     if path.startswith("/v1/models"):
-        return "anthropic-version" in request.headers
+        return "anthropic-version" in headers
     return path.startswith("/v1/messages")
 
 
+def error_body(path: str, headers: Mapping[str, str], exc: ClaudeMaxError) -> dict[str, Any]:
+    """The error in the caller's protocol: Anthropic's shape or OpenAI's."""
+    return (anthropic if is_anthropic(path, headers) else openai).error_body(exc)
+
+
 def error_response(request: Request, exc: ClaudeMaxError) -> JSONResponse:
-    protocol = anthropic if is_anthropic(request) else openai
     headers = {}
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         headers["retry-after"] = str(int(retry_after))
-    return JSONResponse(protocol.error_body(exc), status_code=exc.status, headers=headers)
+    body = error_body(request.url.path, request.headers, exc)
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 async def on_claude_max_error(request: Request, exc: Exception) -> JSONResponse:

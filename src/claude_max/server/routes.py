@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import ModuleType
 from typing import Any, TypeVar
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
@@ -33,7 +34,13 @@ async def health(request: Request) -> JSONResponse:
             "version": __version__,
             "uptime_s": round(time.monotonic() - state.started, 3),
             "cli": state.cli_info,
-            "tools": "off",
+            "tools": list(state.settings.allow_tools) or "off",
+            "auth": "api-key" if state.settings.api_key else "none",
+            "requests": {
+                "active": state.limiter.active,
+                "waiting": state.limiter.waiting,
+                "limit": state.limiter.limit,
+            },
         }
     )
 
@@ -66,20 +73,30 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
         raise InvalidRequest("'stream' must be a boolean.", param="stream")
     conversation = protocol.to_conversation(body)
     settings = request.app.state.settings
-    if not stream:
-        reply = await _unless_disconnected(request, complete(conversation, settings))
-        if reply is None:
-            return Response(status_code=499)
-        return JSONResponse(protocol.response(reply, body), headers=_cost(reply.result))
-    events = run(conversation, settings)
-    head = await _unless_disconnected(request, _until_first_token(events))
-    if head is None:
+    release = await _unless_disconnected(request, request.app.state.limiter.acquire())
+    if release is None:
         return Response(status_code=499)
-    return StreamingResponse(
-        _sse(protocol, _resume(head, events), body),
-        media_type="text/event-stream",
-        headers=SSE_HEADERS,
-    )
+    streaming = False  # once a stream owns the slot, it frees it when it ends
+    try:
+        if not stream:
+            reply = await _unless_disconnected(request, complete(conversation, settings))
+            if reply is None:
+                return Response(status_code=499)
+            return JSONResponse(protocol.response(reply, body), headers=_cost(reply.result))
+        events = run(conversation, settings)
+        head = await _unless_disconnected(request, _until_first_token(events))
+        if head is None:
+            return Response(status_code=499)
+        streaming = True
+        return StreamingResponse(
+            _sse(protocol, _resume(head, events), body, release),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
+            background=BackgroundTask(release),
+        )
+    finally:
+        if not streaming:
+            release()
 
 
 async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:
@@ -125,12 +142,19 @@ async def _until_first_token(events: AsyncIterator[Event]) -> list[Event]:
 
 
 async def _sse(
-    protocol: ModuleType, events: AsyncIterator[Event], body: dict[str, Any]
+    protocol: ModuleType,
+    events: AsyncIterator[Event],
+    body: dict[str, Any],
+    release: Callable[[], None],
 ) -> AsyncIterator[str]:
-    """The protocol's SSE, closing the run (and its CLI) as soon as the last event is out."""
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for chunk in protocol.stream(events, body):
-            yield chunk
+    """The protocol's SSE, closing the run (and its CLI) and freeing its slot as soon as the
+    last event is out."""
+    try:
+        async with contextlib.aclosing(events):  # type: ignore[type-var]
+            async for chunk in protocol.stream(events, body):
+                yield chunk
+    finally:
+        release()
 
 
 async def _resume(head: list[Event], events: AsyncIterator[Event]) -> AsyncIterator[Event]:

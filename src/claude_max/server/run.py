@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
 import socket
 import sys
+from collections.abc import Iterator
+from types import FrameType
 
 from claude_max import __version__
 from claude_max.core.errors import ClaudeMaxError
@@ -41,18 +44,34 @@ def banner(settings: Settings, base: str) -> str:
         f"claude-max {__version__} listening on {base} (Ctrl-C to stop)",
         f"  export OPENAI_BASE_URL={base}/v1",
         f"  export ANTHROPIC_BASE_URL={base}",
-        "  tools: off (the model cannot act on this machine)",
     ]
+    if settings.allow_tools:
+        lines.append(
+            f"  WARNING: agent mode: the model may use {', '.join(settings.allow_tools)} "
+            f"on this machine, in {settings.workdir()}"
+        )
+    else:
+        lines.append("  tools: off (the model cannot act on this machine)")
+    lines.append(f"  auth: {'API key required' if settings.api_key else 'none (loopback only)'}")
     if not is_loopback(settings.host):
-        lines.append(f"  WARNING: listening on {settings.host}, reachable from other machines")
+        lines.append(
+            f"  WARNING: listening on {settings.host}: reachable from other machines"
+            + ("" if settings.api_key else " WITHOUT AN API KEY")
+        )
     return "\n".join(lines)
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None:
     import uvicorn
 
     from claude_max.server.app import create_app
 
+    if not is_loopback(settings.host) and not settings.api_key and not allow_remote_without_key:
+        raise ClaudeMaxError(
+            f"refusing to listen on {settings.host} without an API key: anyone who can reach "
+            "it could spend your subscription",
+            hint="Set --api-key (or CLAUDE_MAX_API_KEY), or pass --allow-remote-without-key",
+        )
     check_port(settings.host, settings.port)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(banner(settings, f"http://{host}:{settings.port}"), file=sys.stderr, flush=True)
@@ -64,4 +83,31 @@ def serve(settings: Settings) -> None:
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
-    uvicorn.Server(config).run()
+    _quiet_server_class()(config).run()
+
+
+def _quiet_server_class() -> type:
+    import uvicorn
+
+    from claude_max.core import runner
+
+    class QuietServer(uvicorn.Server):
+        """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown (a traceback for
+        Ctrl-C, death by signal for SIGTERM); claude-max has shut down cleanly by then, so it
+        exits 0 instead."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # End in-flight CLIs at once: their requests fail fast, so the graceful shutdown
+            # does not wait for answers nobody will read.
+            runner.kill_all(shutting_down=True)
+            super().handle_exit(sig, frame)
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    getattr(self, "_captured_signals", []).clear()
+
+    return QuietServer

@@ -1,0 +1,162 @@
+"""Who may use the server: API key, Host (DNS rebinding) and Origin (drive-by) checks, CORS.
+
+A pure ASGI middleware, so it adds no buffering to streams. Refusals are errors in the
+caller's protocol, like every other error.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.settings import Settings
+from claude_max.server.errors import error_body
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+PUBLIC_PATHS = {"/health"}
+CORS_HEADERS = (
+    "authorization, content-type, x-api-key, anthropic-version, anthropic-beta, x-session-id"
+)
+
+
+class Refused(ClaudeMaxError):
+    def __init__(self, status: int, kind: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.kind = kind
+
+
+def _host_name(host_header: str) -> str:
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.api_key = settings.api_key
+        self.origins = set(settings.cors_origins)
+        self.any_host = is_wildcard(settings.host)
+        self.hosts = LOOPBACK_NAMES | {settings.host.lower().strip("[]")}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        origin = headers.get("origin")
+        try:
+            self._check_host(headers)
+            self._check_origin(origin)
+            if scope["method"] == "OPTIONS" and origin:
+                await self._preflight(send, origin)
+                return
+            if scope["path"] not in PUBLIC_PATHS:
+                self._check_key(headers)
+        except Refused as exc:
+            await self._refuse(scope, headers, send, exc, origin)
+            return
+        if origin:
+            send = self._with_cors(send, origin)
+        await self.app(scope, receive, send)
+
+    def _check_host(self, headers: dict[str, str]) -> None:
+        if self.any_host:
+            return
+        host = _host_name(headers.get("host", ""))
+        if host not in self.hosts:
+            raise Refused(
+                403,
+                "permission_error",
+                f"Host '{headers.get('host', '')}' is not allowed (DNS rebinding protection).",
+            )
+
+    def _check_origin(self, origin: str | None) -> None:
+        if origin is not None and origin not in self.origins and "*" not in self.origins:
+            raise Refused(
+                403,
+                "permission_error",
+                f"Browser requests from origin '{origin}' are not allowed.",
+                hint="Allow it with --cors-origin",
+            )
+
+    def _check_key(self, headers: dict[str, str]) -> None:
+        if not self.api_key:
+            return
+        given = headers.get("x-api-key")
+        auth = headers.get("authorization", "")
+        if given is None and auth[:7].lower() == "bearer ":
+            given = auth[7:].strip()
+        if given is None or not hmac.compare_digest(given.encode(), self.api_key.encode()):
+            raise Refused(
+                401,
+                "authentication_error",
+                "Invalid or missing API key.",
+                hint="Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'",
+            )
+
+    async def _preflight(self, send: Send, origin: str) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [
+                    (b"access-control-allow-origin", origin.encode("latin-1")),
+                    (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+                    (b"access-control-allow-headers", CORS_HEADERS.encode()),
+                    (b"access-control-max-age", b"600"),
+                    (b"vary", b"Origin"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    def _with_cors(self, send: Send, origin: str) -> Send:
+        async def cors_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"access-control-allow-origin", origin.encode("latin-1")),
+                    (b"access-control-expose-headers", b"x-claude-max-cost-usd, x-session-id"),
+                    (b"vary", b"Origin"),
+                ]
+            await send(message)
+
+        return cors_send
+
+    async def _refuse(
+        self, scope: Scope, headers: dict[str, str], send: Send, exc: Refused, origin: str | None
+    ) -> None:
+        body = error_body(scope["path"], headers, exc)
+        extra = (
+            [(b"access-control-allow-origin", origin.encode("latin-1"))]
+            if (origin and origin in self.origins)
+            else []
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": exc.status,
+                "headers": [(b"content-type", b"application/json"), *extra],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})

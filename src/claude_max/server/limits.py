@@ -1,0 +1,54 @@
+"""A concurrency limit with a bounded wait queue: past it, a fast 429 instead of a pile of
+CLI processes (each takes ~190 MB)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from claude_max.core.errors import ClaudeMaxError
+
+
+class ServerBusy(ClaudeMaxError):
+    status = 429
+    kind = "rate_limit_error"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"claude-max is busy: {limit} requests are running and the queue is full.",
+            hint="Retry shortly, or start the server with a higher --max-concurrency",
+        )
+        self.retry_after = 1.0
+
+
+class Limiter:
+    def __init__(self, limit: int, queue: int) -> None:
+        self.limit = limit
+        self.queue = queue
+        self.active = 0
+        self.waiting = 0
+        self._slots = asyncio.Semaphore(limit)
+
+    async def acquire(self) -> Callable[[], None]:
+        """Wait for a slot (or raise ServerBusy at once); return its idempotent release."""
+        if self._slots.locked():
+            if self.waiting >= self.queue:
+                raise ServerBusy(self.limit)
+            self.waiting += 1
+            try:
+                await self._slots.acquire()
+            finally:
+                self.waiting -= 1
+        else:
+            await self._slots.acquire()
+        self.active += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self.active -= 1
+                self._slots.release()
+
+        return release

@@ -1,0 +1,63 @@
+"""Past the concurrency limit and its queue, a fast 429 with retry-after (real uvicorn)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import httpx
+import pytest
+from fake_claude_log import FAKE_CLAUDE
+from serve_process import Server
+
+
+@pytest.fixture
+def busy_server(claude_max_home):
+    env = dict(
+        os.environ,
+        CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
+        CLAUDE_MAX_HOME=str(claude_max_home),
+        FAKE_CLAUDE_SCENARIO="slow",
+        FAKE_CLAUDE_DELAY_MS="50",
+        FAKE_CLAUDE_CHUNKS="40",
+    )
+    server = Server(env, "--max-concurrency", "1", "--max-queue", "1")
+    yield server
+    server.stop()
+
+
+def wait_for(predicate, deadline_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_over_the_limit_is_a_fast_429(busy_server):
+    url = f"{busy_server.url}/v1/messages"
+    body = {"model": "opus", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+    statuses: list[int] = []
+
+    def post() -> None:
+        statuses.append(httpx.post(url, json=body, timeout=30).status_code)
+
+    def load() -> dict:
+        return httpx.get(f"{busy_server.url}/health").json()["requests"]
+
+    running = threading.Thread(target=post)
+    running.start()
+    assert wait_for(lambda: load()["active"] == 1)
+    queued = threading.Thread(target=post)
+    queued.start()
+    assert wait_for(lambda: load()["waiting"] == 1)
+    refused = httpx.post(url, json=body, timeout=30)  # the slot and the queue are full
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["error"]["type"] == "rate_limit_error"
+    running.join(30)
+    queued.join(30)
+    assert statuses == [200, 200]  # the queued request got its turn
+    assert load() == {"active": 0, "waiting": 0, "limit": 1}
