@@ -15,7 +15,11 @@ from claude_max.core.settings import Settings
 from claude_max.server.app import create_app
 
 scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
 )
 anything = st.recursive(
     scalars,

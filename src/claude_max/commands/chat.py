@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from claude_max.completions import complete_model
 from claude_max.core.settings import Settings
 
 
@@ -23,6 +24,7 @@ def chat(
             "--model",
             envvar="CLAUDE_MAX_MODEL",
             help="Model or alias.",
+            autocompletion=complete_model,
             rich_help_panel="Model",
         ),
     ] = None,

@@ -1,0 +1,2 @@
+# Generated from the claude-max app by `python -m claude_max.completions`; do not edit.
+complete --command claude-max --no-files --arguments "(env _CLAUDE_MAX_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) claude-max)" --condition "env _CLAUDE_MAX_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) claude-max"

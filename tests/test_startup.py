@@ -1,0 +1,97 @@
+"""Everyday commands load nothing heavy: checked on the import graph, not by timing.
+
+`python -X importtime` lists every module a run imports. The server stack (starlette, uvicorn,
+asyncio, `claude_max.server`) costs ~100 ms and belongs to `serve` alone; pydantic is what
+typer 0.29 adds to every command and TAB press (the reason for `typer<0.29`, STYLE.md §2.2).
+Timings live in `bench/startup.py`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).parent / "claude-max"
+HEAVY = ("starlette", "uvicorn", "asyncio", "claude_max.server", "pydantic")
+# `--help` and zsh/fish TABs render help text through typer.rich_utils; these must not.
+PLAIN = ("rich",)
+
+BASH_TAB = {
+    "_CLAUDE_MAX_COMPLETE": "complete_bash",
+    "COMP_WORDS": "claude-max mo",
+    "COMP_CWORD": "1",
+}
+ZSH_TAB = {"_CLAUDE_MAX_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "claude-max mo"}
+MODEL_TAB = {
+    "_CLAUDE_MAX_COMPLETE": "complete_bash",
+    "COMP_WORDS": "claude-max chat --model ",
+    "COMP_CWORD": "3",
+}
+
+
+def imported(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """Top-level package and full names of every module `claude-max ARGS` imports."""
+    # A completion query needs the program name `claude-max` (it names `_CLAUDE_MAX_COMPLETE`),
+    # which `python -m claude_max` doesn't give; the console script does.
+    target = [str(SCRIPT)] if env else ["-m", "claude_max"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("_CLAUDE_MAX")}
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *target, *args],
+        env=base | {"COLUMNS": "100"} | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    names = set()
+    for line in result.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            names.update({name, name.split(".")[0]})
+    assert "claude_max.cli" in names  # the parse worked
+    return names
+
+
+CASES = {
+    "--help": (["--help"], None),
+    "--version": (["--version"], None),
+    "models": (["models"], None),
+    "models -q": (["models", "-q"], None),
+    "models --json": (["models", "--json"], None),
+    "models --help": (["models", "--help"], None),
+    "chat --help": (["chat", "--help"], None),
+    "serve --help": (["serve", "--help"], None),
+    "doctor --help": (["doctor", "--help"], None),
+    "TAB bash": ([], BASH_TAB),
+    "TAB zsh": ([], ZSH_TAB),
+    "TAB chat --model": ([], MODEL_TAB),
+}
+WITHOUT_RICH = {
+    "--version",
+    "models",
+    "models -q",
+    "models --json",
+    "TAB bash",
+    "TAB zsh",
+    "TAB chat --model",
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_everyday_commands_import_nothing_heavy(case):
+    args, env = CASES[case]
+    if env and not SCRIPT.exists():
+        pytest.skip(f"no console script at {SCRIPT}")
+    names = imported(args, env)
+    forbidden = HEAVY + (PLAIN if case in WITHOUT_RICH else ())
+    found = sorted(name for name in forbidden if name in names)
+    hint = (
+        "typer>=0.29 imports pydantic for every command with a parameter: keep typer<0.29"
+        if "pydantic" in found
+        else "import them inside the command body that needs them"
+    )
+    assert not found, f"`claude-max {case}` imports {found}: {hint}"
