@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 
@@ -32,7 +33,7 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline_s: float = 30
 class Server:
     """`claude-max serve` in a subprocess on a free port."""
 
-    def __init__(self, env: dict[str, str], *args: str) -> None:
+    def __init__(self, env: dict[str, str], *args: str, stdout: Any = subprocess.DEVNULL) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._stderr: str | None = None
@@ -40,7 +41,7 @@ class Server:
             [sys.executable, "-m", "claude_max", "serve", "--port", str(self.port), *args],
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=stdout,
             stderr=subprocess.PIPE,
         )
         try:

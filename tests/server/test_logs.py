@@ -1,0 +1,46 @@
+"""The server's logs (access log and errors) never carry prompts, answers or keys."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+from fake_claude_log import FAKE_CLAUDE
+from serve_process import Server
+
+SECRET_PROMPT = "my-secret-prompt-4711"
+KEY = "sk-claude-max-key-0815"
+
+
+def test_logs_hold_no_prompts_answers_or_keys(tmp_path, claude_max_home):
+    env = dict(
+        os.environ, CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE), CLAUDE_MAX_HOME=str(claude_max_home)
+    )
+    with open(tmp_path / "stdout.log", "w") as stdout:
+        server = Server(env, "--api-key", KEY, stdout=stdout)
+        try:
+            auth = {"authorization": f"Bearer {KEY}"}
+            chat = f"{server.url}/v1/chat/completions"
+            messages = [{"role": "user", "content": SECRET_PROMPT}]
+            ok = httpx.post(chat, json={"model": "opus", "messages": messages}, headers=auth)
+            assert ok.json()["choices"][0]["message"]["content"] == f"ECHO:{SECRET_PROMPT}"
+            httpx.post(
+                chat, json={"model": "opus", "messages": messages, "stream": True}, headers=auth
+            )
+            httpx.post(chat, json={"model": SECRET_PROMPT, "messages": messages}, headers=auth)
+            httpx.post(
+                chat,
+                json={
+                    "model": "opus",
+                    "messages": [{"role": "user", "content": [{"type": SECRET_PROMPT}]}],
+                },
+                headers=auth,
+            )
+            httpx.post(chat, json={"messages": messages}, headers={"x-api-key": f"{KEY}-wrong"})
+            httpx.post(f"{server.url}/v1/messages", content=SECRET_PROMPT.encode(), headers=auth)
+        finally:
+            stderr = server.stop()
+    logs = stderr + (tmp_path / "stdout.log").read_text()
+    assert "POST /v1/chat/completions" in logs  # the access log is there
+    assert SECRET_PROMPT not in logs
+    assert KEY not in logs
