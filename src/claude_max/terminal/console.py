@@ -43,6 +43,17 @@ def stderr_console() -> Console:
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
 
 
+def fancy(console: Console) -> bool:
+    """Symbols and colour need a colour terminal (Rich honours NO_COLOR, TERM=dumb,
+    FORCE_COLOR) that takes UTF-8."""
+    return (
+        console.is_terminal
+        and not console.no_color
+        and console.color_system is not None
+        and console.encoding.replace("-", "").lower().startswith("utf8")
+    )
+
+
 def debug_enabled() -> bool:
     return os.environ.get("CLAUDE_MAX_DEBUG", "") not in ("", "0", "false")
 
