@@ -97,3 +97,35 @@ def test_multiline_and_exit_command(repl):
     repl.expect(pexpect.EOF)
     repl.close()
     assert repl.exitstatus == 0
+
+
+def test_ctrl_c_in_one_shot_mode_keeps_what_arrived_and_exits_130(tmp_path, claude_max_home):
+    log = tmp_path / "fake.log"
+    env = dict(
+        os.environ,
+        CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
+        CLAUDE_MAX_HOME=str(claude_max_home),
+        FAKE_CLAUDE_LOG=str(log),
+        FAKE_CLAUDE_SCENARIO="slow",
+        FAKE_CLAUDE_DELAY_MS="100",
+        FAKE_CLAUDE_CHUNKS="30",
+        TERM="xterm",
+    )
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "claude_max", "chat", "--raw", "a prompt long enough for thirty chunks"],
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+    )
+    child.expect("ECHO:")  # part of the answer has arrived
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in child.before
+    [run] = [c for c in read_log(log) if "-p" in c["argv"]]
+    deadline = time.monotonic() + 10
+    while not gone(run["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert gone(run["pid"])
