@@ -450,7 +450,7 @@ def server_argv_cli(
         prompt_file = settings.tmpdir() / f"bench-system-{uuid.uuid4().hex}.txt"
         prompt_file.write_text(system, encoding="utf-8")
     try:
-        argv = cli.build_argv(str(claude), conv, system_prompt_file=prompt_file)
+        argv = [*cli.build_argv(str(claude), conv), cli.system_prompt_flag(prompt_file)]
         proc = subprocess.Popen(
             argv,
             env=run_env,

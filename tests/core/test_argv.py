@@ -16,9 +16,10 @@ def conv(**kw) -> Conversation:
 
 def test_safe_flags_and_no_client_text(tmp_path):
     prompt_file = tmp_path / "system.txt"
-    argv = cli.build_argv(
-        "claude", conv(system="--danger", model="sonnet"), system_prompt_file=prompt_file
-    )
+    argv = [
+        *cli.build_argv("claude", conv(system="--danger", model="sonnet")),
+        cli.system_prompt_flag(prompt_file),
+    ]
     assert argv[0] == "claude"
     for flag in (
         "--tools=",
@@ -36,7 +37,7 @@ def test_safe_flags_and_no_client_text(tmp_path):
 
 
 def test_no_system_prompt_means_an_empty_one():
-    assert "--system-prompt=" in cli.build_argv("claude", conv(), system_prompt_file=None)
+    assert cli.system_prompt_flag(None) == "--system-prompt="
 
 
 def test_env_bounds_retries_and_output_tokens(tmp_path):

@@ -117,6 +117,10 @@ def test_blocks_system_and_options():
         ),
         ({"messages": [{"role": "user", "content": "x"}], "stop_sequences": "END"}, None),
         ({"messages": [{"role": "user", "content": "x"}], "tools": [{"name": "t"}]}, "tools"),
+        (
+            {"messages": [{"role": "user", "content": "x"}], "tools": [{}], "tool_choice": "auto"},
+            "tools",
+        ),
     ],
 )
 def test_bad_requests_name_the_field(request_body, param):

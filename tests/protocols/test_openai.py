@@ -110,6 +110,10 @@ def test_consecutive_user_messages_are_joined():
         ),
         ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
         ({"messages": [{"role": "user", "content": "x"}], "model": 7}, "model"),
+        (
+            {"messages": [{"role": "user", "content": "x"}], "reasoning_effort": []},
+            "reasoning_effort",
+        ),
     ],
 )
 def test_bad_requests_name_the_field(request_body, param):

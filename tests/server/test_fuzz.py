@@ -84,6 +84,9 @@ body = st.fixed_dictionaries(
         )
         | anything,
         "tools": st.lists(anything, max_size=2),
+        "tool_choice": anything,
+        "metadata": anything,
+        "temperature": anything,
         "stream_options": anything,
         "n": anything,
         "response_format": anything,

@@ -34,20 +34,11 @@ SAFE_FLAGS = (
 _DROPPED_ENV = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT")
 
 
-def build_argv(
-    claude: str,
-    conv: Conversation,
-    *,
-    system_prompt_file: Path | None,
-    tools: tuple[str, ...] = (),
-) -> list[str]:
+def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) -> list[str]:
+    """Everything but the system prompt, which `system_prompt_flag` adds once it has a file."""
     argv = [claude, *SAFE_FLAGS]
     if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
         argv[argv.index("--tools=")] = f"--tools={','.join(tools)}"
-    if system_prompt_file is not None:
-        argv.append(f"--system-prompt-file={system_prompt_file}")
-    else:
-        argv.append("--system-prompt=")
     if conv.model:
         argv.append(f"--model={conv.model}")
     opts = conv.options
@@ -60,6 +51,11 @@ def build_argv(
     if opts.effort:
         argv.append(f"--effort={opts.effort}")
     return argv
+
+
+def system_prompt_flag(path: Path | None) -> str:
+    """The client's system prompt replaces the CLI's; none means an empty one."""
+    return f"--system-prompt-file={path}" if path is not None else "--system-prompt="
 
 
 def build_env(

@@ -13,12 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from claude_max.core import argv as cli
 from claude_max.core import runner
@@ -41,28 +39,16 @@ from claude_max.core.events import (
     ToolUse,
     Usage,
 )
+from claude_max.core.launch import launch_spec, start
 from claude_max.core.parse import StreamParser, error_for
-from claude_max.core.runner import CLIProcess, spawn
+from claude_max.core.runner import CLIProcess
 from claude_max.core.settings import Settings
 from claude_max.core.stops import StopScanner
 
+if TYPE_CHECKING:
+    from claude_max.core.pool import Pool
+
 _interrupt_ids = itertools.count(1)
-
-
-@contextlib.contextmanager
-def _system_prompt_file(settings: Settings, system: str | None) -> Iterator[Path | None]:
-    """A private file holding the system prompt for the CLI's --system-prompt-file."""
-    if not system:
-        yield None
-        return
-    fd, name = tempfile.mkstemp(prefix="system-", suffix=".txt", dir=settings.tmpdir())
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(system)
-        yield Path(name)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
 
 
 def validate(conv: Conversation) -> None:
@@ -73,29 +59,30 @@ def validate(conv: Conversation) -> None:
         )
 
 
-async def run(conv: Conversation, settings: Settings) -> AsyncIterator[Event]:
-    """Yield the events of answering `conv`; raise a ClaudeMaxError on failure."""
+async def run(
+    conv: Conversation, settings: Settings, *, pool: Pool | None = None
+) -> AsyncIterator[Event]:
+    """Yield the events of answering `conv`; raise a ClaudeMaxError on failure.
+
+    With a `pool`, a CLI started ahead of time for the same launch spec answers, if one is
+    ready; a process serves one conversation only and is never reused.
+    """
     validate(conv)
-    claude = settings.claude()
-    env = cli.build_env(settings, conv)
-    with _system_prompt_file(settings, conv.system) as prompt_file:
-        argv = cli.build_argv(
-            claude, conv, system_prompt_file=prompt_file, tools=settings.allow_tools
-        )
-        proc = await spawn(argv, env=env, cwd=settings.workdir())
-        finished = False
-        try:
-            clock = _Clock(settings.idle_timeout, settings.request_timeout)
-            async for event in _drive(proc, conv, clock):
-                if isinstance(event, Result):
-                    finished = True
-                yield event
-        finally:
-            if not finished:
-                proc.kill()  # ended early (client gone, error): no grace, no waiting first
-            # After the result a stateless run (--no-session-persistence) has nothing left to
-            # write, and a clean exit takes the CLI ~40 ms the client would wait for: kill it.
-            await asyncio.shield(proc.aclose(grace=0.0))
+    spec = launch_spec(conv, settings)
+    proc = await (pool.take(spec) if pool is not None else start(spec))
+    finished = False
+    try:
+        clock = _Clock(settings.idle_timeout, settings.request_timeout)
+        async for event in _drive(proc, conv, clock):
+            if isinstance(event, Result):
+                finished = True
+            yield event
+    finally:
+        if not finished:
+            proc.kill()  # ended early (client gone, error): no grace, no waiting first
+        # After the result a stateless run (--no-session-persistence) has nothing left to
+        # write, and a clean exit takes the CLI ~40 ms the client would wait for: kill it.
+        await asyncio.shield(proc.aclose(grace=0.0))
 
 
 @dataclass
@@ -225,11 +212,11 @@ class Reply:
         return self.result.usage
 
 
-async def complete(conv: Conversation, settings: Settings) -> Reply:
+async def complete(conv: Conversation, settings: Settings, *, pool: Pool | None = None) -> Reply:
     """Run `conv` to the end and gather the answer."""
     text, thinking, signature = "", "", ""
     tools: list[ToolUse] = []
-    async with contextlib.aclosing(run(conv, settings)) as events:
+    async with contextlib.aclosing(run(conv, settings, pool=pool)) as events:
         async for event in events:
             if isinstance(event, TextDelta):
                 text += event.text

@@ -65,7 +65,12 @@ class CLIProcess:
         self._proc = proc
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=50)
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
+        self._cleanups: list[Callable[[], None]] = []
         LIVE.add(self)
+
+    def on_close(self, cleanup: Callable[[], None]) -> None:
+        """Run `cleanup` once the process has been reaped (e.g. remove its temp files)."""
+        self._cleanups.append(cleanup)
 
     @property
     def pid(self) -> int:
@@ -118,6 +123,8 @@ class CLIProcess:
             os.killpg(self._proc.pid, signal.SIGKILL)
         await self._proc.wait()
         LIVE.discard(self)
+        while self._cleanups:
+            self._cleanups.pop()()
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(self._stderr_task, 1.0)
         transport = getattr(self._proc, "_transport", None)

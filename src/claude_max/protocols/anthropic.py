@@ -49,7 +49,8 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
         if role == "user" and not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
             raise InvalidRequest(f"'{param}.content' must not be empty.", param=f"{param}.content")
         turns.append((role, parts))
-    if body.get("tools") and (body.get("tool_choice") or {}).get("type") != "none":
+    choice = body.get("tool_choice")
+    if body.get("tools") and not (isinstance(choice, dict) and choice.get("type") == "none"):
         raise InvalidRequest(
             "Tool use (tools, tool_use, tool_result) is not supported by this claude-max version.",
             param="tools",

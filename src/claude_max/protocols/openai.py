@@ -80,7 +80,7 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
         )
     max_tokens = v.optional_int(body, "max_completion_tokens") or v.optional_int(body, "max_tokens")
     effort = body.get("reasoning_effort")
-    if effort is not None and effort not in EFFORTS:
+    if effort is not None and (not isinstance(effort, str) or effort not in EFFORTS):
         raise InvalidRequest(
             f"'reasoning_effort' must be one of {', '.join(EFFORTS)}.", param="reasoning_effort"
         )
