@@ -15,13 +15,14 @@ each against servers with the given limits (default: the server's defaults, then
 `--max-concurrency 8 --max-queue 64`). Per run: completed (200 and the right answer),
 rejected (429 in the caller's error shape, with a retry-after), failed (anything else); latency
 p50/p99 of each; the server's RSS and the sum over its CLI children (sampled from /proc), the
-peak number of CLI children (must never exceed --max-concurrency), the CLIs still running once
-the load is over, and leftover processes after the server stopped (must be zero). Usage:
+peak number of live CLI children (must never exceed --max-concurrency, plus the warm pool's
+size if /health reports one), the CLIs still running once the load is over (at most the warm
+pool's), and leftover processes after the server stopped (must be zero). Usage:
 
   .venv/bin/python bench/load.py [--mode both|fake|real] [--requests 200] [--concurrency 32]
-                                 [--limits default,8:64] [--json]
+                                 [--limits default,8:64] [--server-env CLAUDE_MAX_WARM=0] [--json]
 
-Exit 1 if a request failed, the CLI count exceeded the limit, or a process was left behind.
+Exit 1 if a request failed, the CLI count exceeded its bound, or a process was left behind.
 """
 
 from __future__ import annotations
@@ -82,9 +83,18 @@ def _stat(pid: int) -> tuple[int, str, int] | None:
     return int(fields[1]), fields[0].decode(), int(fields[21])
 
 
+@dataclass
+class Snapshot:
+    server_mib: float  # the server's RSS
+    clis: list[int]  # the server's live (non-zombie) children: the CLIs
+    zombies: list[int]  # children that exited and are not reaped yet (no memory, no CPU)
+    descendants: list[int]  # everything below the server, zombies included
+    clis_mib: float  # summed RSS of the descendants
+
+
 class Sampler(threading.Thread):
-    """Polls /proc every `interval` s: the server's RSS, its direct children (the CLIs) and
-    all its descendants with their summed RSS; keeps the peaks."""
+    """Polls /proc every `interval` s: the server's RSS, its children (the CLIs) and all its
+    descendants with their summed RSS; keeps the peaks and every CLI pid seen."""
 
     def __init__(self, server_pid: int, interval: float) -> None:
         super().__init__(daemon=True, name="load-sampler")
@@ -92,22 +102,23 @@ class Sampler(threading.Thread):
         self.interval = interval
         self.stopping = threading.Event()
         self.samples = 0
-        self.peak_clis = 0  # direct children, zombies included (their slot is not free yet)
+        self.peak_clis = 0  # live direct children at one instant
+        self.peak_zombies = 0
         self.peak_descendants = 0
         self.peak_server_mib = 0.0
         self.peak_clis_mib = 0.0  # summed RSS of all descendants, at one instant
         self.peak_total_mib = 0.0  # server + descendants, at one instant
+        self.seen: set[int] = set()  # CLI pids seen: ~ the CLIs started during the load
         self.grandchildren: set[str] = set()  # names of what the CLIs themselves start
         self.error: BaseException | None = None
 
-    def snapshot(self) -> tuple[float, list[int], list[int], float]:
-        """(server RSS MiB, direct children, all descendants, descendants' RSS MiB)."""
-        table_: dict[int, tuple[int, str, int]] = {}
+    def snapshot(self) -> Snapshot:
+        procs: dict[int, tuple[int, str, int]] = {}
         for entry in os.scandir("/proc"):
             if entry.name.isdigit() and (info := _stat(int(entry.name))) is not None:
-                table_[int(entry.name)] = info
+                procs[int(entry.name)] = info
         children: dict[int, list[int]] = {}
-        for pid, (ppid, _, _) in table_.items():
+        for pid, (ppid, _, _) in procs.items():
             children.setdefault(ppid, []).append(pid)
         direct = children.get(self.server_pid, [])
         found, todo = [], list(direct)
@@ -115,19 +126,25 @@ class Sampler(threading.Thread):
             pid = todo.pop()
             found.append(pid)
             todo.extend(children.get(pid, []))
-        own = table_.get(self.server_pid, (0, "", 0))[2] * PAGE_MIB
-        kids = sum(table_[p][2] for p in found) * PAGE_MIB
-        return own, direct, found, kids
+        return Snapshot(
+            server_mib=procs.get(self.server_pid, (0, "", 0))[2] * PAGE_MIB,
+            clis=[p for p in direct if procs[p][1] != "Z"],
+            zombies=[p for p in direct if procs[p][1] == "Z"],
+            descendants=found,
+            clis_mib=sum(procs[p][2] for p in found) * PAGE_MIB,
+        )
 
     def sample(self) -> None:
-        own, direct, found, kids = self.snapshot()
+        snap = self.snapshot()
         self.samples += 1
-        self.peak_clis = max(self.peak_clis, len(direct))
-        self.peak_descendants = max(self.peak_descendants, len(found))
-        self.peak_server_mib = max(self.peak_server_mib, own)
-        self.peak_clis_mib = max(self.peak_clis_mib, kids)
-        self.peak_total_mib = max(self.peak_total_mib, own + kids)
-        for pid in set(found) - set(direct):
+        self.seen.update(snap.clis)
+        self.peak_clis = max(self.peak_clis, len(snap.clis))
+        self.peak_zombies = max(self.peak_zombies, len(snap.zombies))
+        self.peak_descendants = max(self.peak_descendants, len(snap.descendants))
+        self.peak_server_mib = max(self.peak_server_mib, snap.server_mib)
+        self.peak_clis_mib = max(self.peak_clis_mib, snap.clis_mib)
+        self.peak_total_mib = max(self.peak_total_mib, snap.server_mib + snap.clis_mib)
+        for pid in set(snap.descendants) - set(snap.clis) - set(snap.zombies):
             with contextlib.suppress(OSError):
                 self.grandchildren.add(Path(f"/proc/{pid}/comm").read_text().strip())
 
@@ -341,6 +358,7 @@ def run_once(
     env = server_env(base_env, claude=claude, max_home=run_dir / "claude-max-home", tag=tag)
     if limits is not None:  # the options' environment variables (typer envvar)
         env["CLAUDE_MAX_MAX_CONCURRENCY"], env["CLAUDE_MAX_MAX_QUEUE"] = map(str, limits)
+    env.update(args.server_env)
     max_concurrency, max_queue = limits or SERVER_DEFAULTS
     load_start = loadavg()
     server: Server | None = None
@@ -352,6 +370,8 @@ def run_once(
         health = httpx.get(f"{url}/health", timeout=10).json()
         if health["requests"]["limit"] != max_concurrency:
             raise RuntimeError(f"server limit {health['requests']} != {max_concurrency}")
+        # A warm pool (if the server has one) keeps CLIs started outside the request slots.
+        warm_size = int(health.get("warm", {}).get("size", 0))
         # Warm-up: one request of each kind, one at a time (first-request costs, page cache).
         warm = asyncio.run(drive(url, len(KINDS), 1, reply, backoff=False, deadline=120))
         bad = [o for o in warm["outcomes"] if o.status != "ok"]
@@ -359,21 +379,23 @@ def run_once(
             raise RuntimeError(f"warm-up failed: {bad[0]}")
         mem_before = proc_mem(pid)
         sampler = Sampler(pid, args.sample_ms / 1000)
+        before = set(sampler.snapshot().clis)  # the warm pool's, if any
         sampler.start()
         res = asyncio.run(
             drive(url, args.requests, args.concurrency, reply, args.backoff, args.deadline)
         )
-        # Once the load is over no CLI may be left running under the idle server.
+        # Once the load is over only the warm pool's CLIs may be left under the idle server.
         idle_deadline = time.monotonic() + 5
         while True:
-            _, direct, found, _ = sampler.snapshot()
-            if not found or time.monotonic() >= idle_deadline:
+            after = sampler.snapshot()
+            if len(after.clis) <= warm_size or time.monotonic() >= idle_deadline:
                 break
             time.sleep(0.05)
         sampler.stop()
         if sampler.error is not None:
             raise RuntimeError(f"sampler failed: {sampler.error!r}")
         mem_after = proc_mem(pid)
+        warm_stats = httpx.get(f"{url}/health", timeout=10).json().get("warm")
     finally:
         if sampler is not None:
             sampler.stop()
@@ -407,10 +429,14 @@ def run_once(
         "timed_out": res["timed_out"],
         "health_peak": res["health_peak"],
         "latency_health": res["health_latency"],
+        "warm_size": warm_size,
+        "warm_stats": warm_stats,
         "peak_clis": sampler.peak_clis,
+        "peak_zombies": sampler.peak_zombies,
         "peak_descendants": sampler.peak_descendants,
         "grandchildren": sorted(sampler.grandchildren),
-        "clis_after_load": len(found),
+        "cli_starts": len(sampler.seen - before),
+        "clis_after_load": len(after.clis),
         "samples": sampler.samples,
         "rss_mib": {
             "server_before": mem_before.get("VmRSS"),
@@ -469,6 +495,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "requests": args.requests,
         "concurrency": args.concurrency,
         "backoff": args.backoff,
+        "server_env": dict(args.server_env),
         "fake": {
             "scenario": "slow" if args.fake_delay_ms else "echo",
             "chunks": 5,
@@ -487,10 +514,17 @@ def problems(run: dict[str, Any]) -> list[str]:
     out = []
     if run["failed"]:
         out.append(f"{run['failed']} failed")
-    if run["peak_clis"] > run["max_concurrency"]:
-        out.append(f"{run['peak_clis']} CLIs at once > --max-concurrency {run['max_concurrency']}")
-    if run["clis_after_load"]:
-        out.append(f"{run['clis_after_load']} CLI processes still running after the load")
+    bound = run["max_concurrency"] + run["warm_size"]
+    if run["peak_clis"] > bound:
+        out.append(
+            f"{run['peak_clis']} CLIs at once > --max-concurrency {run['max_concurrency']}"
+            + (f" + warm pool {run['warm_size']}" if run["warm_size"] else "")
+        )
+    if run["clis_after_load"] > run["warm_size"]:
+        out.append(
+            f"{run['clis_after_load']} CLIs still running 5 s after the load "
+            f"(warm pool: {run['warm_size']})"
+        )
     if run["leftover_processes"]:
         out.append(f"{run['leftover_processes']} leftover processes {run['leftover_pids']}")
     return out
@@ -501,7 +535,7 @@ def render(report: dict[str, Any]) -> str:
     head = [
         f"Load benchmark: {report['requests']} requests at concurrency {report['concurrency']} "
         f"({'clients wait retry-after after a 429' if report['backoff'] else 'no back-off'}), "
-        f"{report['cores']} cores",
+        f"{report['cores']} cores" + "".join(f", {k}={v}" for k, v in report["server_env"].items()),
         f"fake = tests/fakes/claude scenario {fake['scenario']}, {fake['chunks']} deltas "
         f"{fake['delay_ms']} ms apart; real = {real['cli']} against FakeUpstream, "
         f"{real['upstream_chunks']} chunks {real['delay_ms']} ms apart",
@@ -522,7 +556,9 @@ def render(report: dict[str, Any]) -> str:
                 rej["p99_ms"] if rej["n"] else "-",
                 r["wall_s"],
                 r["completed_per_s"],
-                f"{r['peak_clis']}/{r['max_concurrency']}",
+                f"{r['peak_clis']}/{r['max_concurrency']}"
+                + (f"+{r['warm_size']}" if r["warm_size"] else ""),
+                r["cli_starts"],
                 f"{r['health_peak']['waiting']}",
                 f"{mem['server_before']}->{mem['server_after']}",
                 mem["server_hwm"],
@@ -545,6 +581,7 @@ def render(report: dict[str, Any]) -> str:
             "wall s",
             "ok/s",
             "peak CLIs",
+            "CLI starts",
             "peak wait",
             "server RSS",
             "srv peak",
@@ -556,8 +593,9 @@ def render(report: dict[str, Any]) -> str:
     )
     foot = [
         "",
-        "ms / MiB. latency = request sent -> end of the response body; peak CLIs = most direct "
-        "children of the server at once (/proc, every sample); peak wait = most requests "
+        "ms / MiB. latency = request sent -> end of the response body; peak CLIs = most live "
+        "children of the server at once (/proc, every sample) / --max-concurrency (+ warm "
+        "pool size); CLI starts = CLI pids seen during the load; peak wait = most requests "
         "queued for a slot (/health); server RSS = VmRSS after warm-up -> after the load; "
         "srv peak = VmHWM; CLIs RSS pk = peak summed RSS of the server's descendants; "
         "total pk = peak of server + descendants at one instant.",
@@ -569,7 +607,9 @@ def render(report: dict[str, Any]) -> str:
             f"peak descendants {r['peak_descendants']} {r['grandchildren'] or ''}, "
             f"completed by kind {r['completed_by_kind']}, "
             f"429 max {r['latency_rejected']['max_ms']} ms, /health during the load p50 "
-            f"{r['latency_health']['p50_ms']} p99 {r['latency_health']['p99_ms']} ms"
+            f"{r['latency_health']['p50_ms']} p99 {r['latency_health']['p99_ms']} ms, "
+            f"peak unreaped CLIs {r['peak_zombies']}"
+            + (f", warm pool {r['warm_stats']}" if r["warm_size"] else "")
         )
         for failure in r["failures"]:
             foot.append(f"  failed: {failure}")
@@ -596,6 +636,13 @@ def _limits(text: str) -> list[tuple[int, int] | None]:
     return out
 
 
+def _env_pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"{text!r}: want NAME=VALUE")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=("both", "fake", "real"), default="both")
@@ -618,6 +665,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--claude", type=Path, default=REAL_CLAUDE, help="the real CLI")
     parser.add_argument("--sample-ms", type=float, default=20, help="/proc sampling interval")
     parser.add_argument("--deadline", type=float, default=600, help="seconds per run, at most")
+    parser.add_argument(
+        "--server-env",
+        type=_env_pair,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment of the servers, e.g. CLAUDE_MAX_WARM=0 (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
     if not 1 <= args.requests <= 5000 or not 1 <= args.concurrency <= 256:

@@ -72,9 +72,12 @@ def upstream() -> Iterator[object]:
         yield fake
 
 
-@pytest.fixture(scope="module")
-def real_server(upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The real pinned CLI behind `claude-max serve`, talking to the fake upstream."""
+@pytest.fixture(scope="module", params=["0", "2"], ids=["cold", "warm"])
+def real_server(
+    upstream, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    """The real pinned CLI behind `claude-max serve`, talking to the fake upstream; every
+    end-to-end test runs without and with warm CLI processes."""
     from upstream import cli_env
 
     root = tmp_path_factory.mktemp("real")
@@ -82,7 +85,7 @@ def real_server(upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     env["CLAUDE_MAX_HOME"] = str(root / "claude-max-home")
     env["CLAUDE_MAX_CLAUDE_PATH"] = str(REAL_CLAUDE)
-    server = Server(env)
+    server = Server(env, "--warm", request.param)
     yield server
     server.stop()
 

@@ -12,14 +12,16 @@ from claude_max.core.errors import ModelNotFound
         ("opus", "opus"),
         ("Sonnet", "sonnet"),
         ("fable", "fable"),
-        ("claude-opus-5-5", "claude-opus-5-5"),
+        ("claude-opus-5-5", "opus"),
+        ("claude-code-cli/claude-fable-5-2", "fable"),
         ("claude-sonnet-4", "sonnet"),
         ("claude-haiku-4", "haiku"),
         ("claude-sonnet-4-20250514", "sonnet"),
         ("claude-code-cli/claude-opus-4", "opus"),
         ("claude-code-cli/haiku", "haiku"),
         ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5-20250929"),
-        (None, None),
+        (None, "opus"),
+        ("", "opus"),
     ],
 )
 def test_accepted_names(name, cli_model):

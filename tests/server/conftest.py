@@ -29,8 +29,9 @@ class FakeCLI:
         return self
 
     def calls(self) -> list[dict[str, Any]]:
-        """The model runs (`-p`), leaving out the server's `claude --version` at start-up."""
-        return [c for c in read_log(self.log) if "-p" in c["argv"]]
+        """The model runs that served a request: not the server's `claude --version` at
+        start-up, nor warm processes still waiting for one."""
+        return [c for c in read_log(self.log) if "-p" in c["argv"] and c["stdin"]]
 
     def call(self) -> dict[str, Any]:
         [call] = self.calls()
@@ -42,9 +43,10 @@ def fake_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeCLI:
     return FakeCLI(monkeypatch, tmp_path / "fake-claude.log").use("echo")
 
 
-@pytest.fixture
-def settings(claude_max_home: Path) -> Settings:
-    return Settings(home=claude_max_home, claude_path=str(FAKE_CLAUDE))
+@pytest.fixture(params=[0, 2], ids=["cold", "warm"])
+def settings(request: pytest.FixtureRequest, claude_max_home: Path) -> Settings:
+    """Every server test runs with the warm pool off and on: it must not change behaviour."""
+    return Settings(home=claude_max_home, claude_path=str(FAKE_CLAUDE), warm=request.param)
 
 
 @pytest.fixture

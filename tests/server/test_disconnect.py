@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import socket
 import time
 
 import httpx
@@ -40,8 +42,8 @@ def server(tmp_path, claude_max_home):
     )
     started: list[Server] = []
 
-    def start(scenario: str) -> Server:
-        started.append(Server({**env, "FAKE_CLAUDE_SCENARIO": scenario}))
+    def start(scenario: str, *args: str) -> Server:
+        started.append(Server({**env, "FAKE_CLAUDE_SCENARIO": scenario}, *args))
         return started[-1]
 
     yield start
@@ -50,11 +52,12 @@ def server(tmp_path, claude_max_home):
 
 
 def model_runs(log) -> list[dict]:
+    """Every CLI the server started (with --warm 0, one per request)."""
     return [c for c in read_log(log) if "-p" in c["argv"]]
 
 
 def test_disconnect_mid_stream_kills_the_cli(server, tmp_path):
-    srv = server("slow")
+    srv = server("slow", "--warm", "0")
     body = {"model": "opus", "stream": True, "messages": [{"role": "user", "content": "go"}]}
     with httpx.Client(timeout=10) as client:
         with client.stream("POST", f"{srv.url}/v1/chat/completions", json=body) as response:
@@ -67,12 +70,18 @@ def test_disconnect_mid_stream_kills_the_cli(server, tmp_path):
 
 
 def test_disconnect_before_the_first_token_kills_the_cli(server, tmp_path):
-    srv = server("hang")
-    body = {"model": "opus", "max_tokens": 5, "messages": [{"role": "user", "content": "go"}]}
-    with httpx.Client(timeout=0.5) as client:
-        with pytest.raises(httpx.ReadTimeout):
-            client.post(f"{srv.url}/v1/messages", json=body)
-    assert wait_until(lambda: len(model_runs(tmp_path / "fake.log")) == 1)
+    srv = server("hang", "--warm", "0")
+    body = json.dumps(
+        {"model": "opus", "max_tokens": 5, "messages": [{"role": "user", "content": "go"}]}
+    ).encode()
+    request = (
+        f"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection(("127.0.0.1", srv.port)) as sock:
+        sock.sendall(request)
+        # hang up once the CLI is running and the server waits for its first token
+        assert wait_until(lambda: len(model_runs(tmp_path / "fake.log")) == 1)
     [run] = model_runs(tmp_path / "fake.log")
     assert wait_until(lambda: gone(run["pid"])), "CLI still running after the client left"
     assert httpx.get(f"{srv.url}/health").status_code == 200
@@ -84,7 +93,7 @@ def test_no_orphans_when_the_server_stops(server, tmp_path, signal_name):
     import signal as signals
     import threading
 
-    srv = server("hang")
+    srv = server("hang", "--warm", "2")
 
     def post() -> None:
         body = {"model": "opus", "messages": [{"role": "user", "content": "go"}]}
@@ -93,10 +102,12 @@ def test_no_orphans_when_the_server_stops(server, tmp_path, signal_name):
 
     waiting = threading.Thread(target=post, daemon=True)
     waiting.start()
-    assert wait_until(lambda: len(model_runs(tmp_path / "fake.log")) == 1)
-    [run] = model_runs(tmp_path / "fake.log")
+    # the request's CLI and the warm one(s) started ahead of time
+    assert wait_until(lambda: len(model_runs(tmp_path / "fake.log")) >= 2)
+    pids = [run["pid"] for run in model_runs(tmp_path / "fake.log")]
     srv.proc.send_signal(getattr(signals, signal_name))
-    assert wait_until(lambda: gone(run["pid"])), f"CLI outlived the server ({signal_name})"
+    for pid in pids:
+        assert wait_until(lambda pid=pid: gone(pid)), f"a CLI outlived the server ({signal_name})"
     srv.proc.wait(10)
     if signal_name != "SIGKILL":
         assert srv.proc.returncode == 0  # a clean exit

@@ -72,6 +72,25 @@ def serve(
             rich_help_panel=CLI,
         ),
     ] = None,
+    warm: Annotated[
+        int,
+        typer.Option(
+            envvar="CLAUDE_MAX_WARM",
+            min=0,
+            help="CLI processes kept started ahead of time (~190 MB each) for a faster first "
+            "token; 0 disables.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 2,
+    warm_ttl: Annotated[
+        float,
+        typer.Option(
+            envvar="CLAUDE_MAX_WARM_TTL",
+            min=1,
+            help="Seconds an unused warm process is kept.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 900,
     max_concurrency: Annotated[
         int,
         typer.Option(
@@ -156,5 +175,7 @@ def serve(
         idle_timeout=idle_timeout,
         request_timeout=request_timeout,
         max_body=int(max_body_mb * 1024 * 1024),
+        warm=warm,
+        warm_ttl=warm_ttl,
     )
     run_server(settings, allow_remote_without_key=allow_remote)

@@ -30,8 +30,15 @@ SAFE_FLAGS = (
     "--no-session-persistence",
 )
 
-# Variables of an enclosing Claude Code session that would change how a child CLI behaves.
-_DROPPED_ENV = ("CLAUDECODE", "CLAUDE_CODE_ENTRYPOINT", "CLAUDE_CODE_SSE_PORT")
+# Variables of an enclosing Claude Code session that would change how a child CLI behaves;
+# and pytest's per-phase marker, which changes within one test and, being part of a launch
+# spec, would make every warm process a miss there.
+_DROPPED_ENV = (
+    "CLAUDECODE",
+    "CLAUDE_CODE_ENTRYPOINT",
+    "CLAUDE_CODE_SSE_PORT",
+    "PYTEST_CURRENT_TEST",
+)
 
 
 def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) -> list[str]:

@@ -42,19 +42,21 @@ _FULL_ID = re.compile(r"^claude-(opus|sonnet|haiku|fable)-\d+(?:-\d+)?(?:-\d{8})
 _BY_NAME = {m.id: m for m in MODELS} | {m.alias: m for m in MODELS}
 
 
-def resolve(name: str | None) -> str | None:
-    """Map a client's model name to the value for the CLI's `--model` (None: CLI default).
+def resolve(name: str | None) -> str:
+    """Map a client's model name to the value for the CLI's `--model`.
 
-    Raises ModelNotFound for anything the CLI would not resolve to a Claude model.
+    Every name of a catalog model maps to its alias (no name: the default), so requests for
+    the same model share warm processes. Raises ModelNotFound for anything the CLI would not
+    resolve to a Claude model.
     """
     if name is None or name == "":
-        return None
+        return DEFAULT_ALIAS
     key = name.strip().lower()
     for prefix in _PREFIXES:
         if key.startswith(prefix):
             key = key[len(prefix) :]
     if key in _BY_NAME:
-        return key
+        return _BY_NAME[key].alias
     if m := _SEED.match(key):
         return m.group(1)
     if _FULL_ID.match(key):
@@ -68,7 +70,7 @@ def find(name: str) -> Model | None:
         key = resolve(name)
     except ModelNotFound:
         return None
-    return _BY_NAME.get(key or DEFAULT_ALIAS)
+    return _BY_NAME.get(key)
 
 
 def default_model() -> Model:
@@ -93,7 +95,13 @@ def listed() -> list[Model]:
 
 def entry(name: str) -> Model:
     """The entry for /v1/models/{id}; pass-through ids get a minimal one. Raises if unknown."""
-    key = resolve(name) or DEFAULT_ALIAS
+    key = name.strip().lower()
+    for prefix in _PREFIXES:
+        key = key.removeprefix(prefix)
+    for model in listed():
+        if model.id == key:
+            return model
+    key = resolve(name)
     for model in listed():
         if model.id == key:
             return model

@@ -46,6 +46,8 @@ class Settings:
     max_concurrency: int = 4  # CLI processes at once (~190 MB each)
     max_queue: int = 16  # requests waiting for a slot before a fast 429
     max_body: int = 32 * 1024 * 1024
+    warm: int = 2  # CLI processes kept started ahead of time (~190 MB each); 0: none
+    warm_ttl: float = 900.0  # seconds an idle warm process is kept
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -57,6 +59,7 @@ class Settings:
             idle_timeout=float(env.get("CLAUDE_MAX_IDLE_TIMEOUT", 300)),
             request_timeout=float(env.get("CLAUDE_MAX_REQUEST_TIMEOUT", 900)),
             api_key=env.get("CLAUDE_MAX_API_KEY") or None,
+            warm=int(env.get("CLAUDE_MAX_WARM", 2)),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
 

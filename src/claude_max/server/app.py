@@ -12,12 +12,20 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from claude_max.core import catalog
+from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.launch import launch_spec
+from claude_max.core.pool import Pool
 from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
 from claude_max.server import errors, routes
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
+
+# What most clients send first: no system prompt, the default model, no limits. The pool starts
+# with a process for it; after that it follows what clients actually send.
+DEFAULT_REQUEST = Conversation(turns=(Turn("user", (TextPart("."),)),), model=catalog.DEFAULT_ALIAS)
 
 
 async def cli_version(claude: str) -> str | None:
@@ -45,6 +53,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.max_body = max_body or settings.max_body
         app.state.started = time.monotonic()
         app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
+        app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -56,9 +65,13 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 app.state.cli_info = routes.cli_info(claude, None, str(exc))
             else:
                 app.state.cli_info = routes.cli_info(claude, version, None)
+                if app.state.pool is not None:
+                    app.state.pool.fill(launch_spec(DEFAULT_REQUEST, settings))
         try:
             yield
         finally:
+            if app.state.pool is not None:
+                await app.state.pool.aclose()
             kill_all()  # whatever uvicorn's graceful shutdown left running
 
     return Starlette(

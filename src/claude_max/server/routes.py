@@ -41,6 +41,7 @@ async def health(request: Request) -> JSONResponse:
                 "waiting": state.limiter.waiting,
                 "limit": state.limiter.limit,
             },
+            "warm": state.pool.stats() if state.pool is not None else {"size": 0},
         }
     )
 
@@ -79,11 +80,12 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     streaming = False  # once a stream owns the slot, it frees it when it ends
     try:
         if not stream:
-            reply = await _unless_disconnected(request, complete(conversation, settings))
+            pool = request.app.state.pool
+            reply = await _unless_disconnected(request, complete(conversation, settings, pool=pool))
             if reply is None:
                 return Response(status_code=499)
             return JSONResponse(protocol.response(reply, body), headers=_cost(reply.result))
-        events = run(conversation, settings)
+        events = run(conversation, settings, pool=request.app.state.pool)
         head = await _unless_disconnected(request, _until_first_token(events))
         if head is None:
             return Response(status_code=499)
