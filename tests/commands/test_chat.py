@@ -12,7 +12,7 @@ def test_argument_prompt_streams_the_answer_only_to_stdout(invoke, fake_cli):
     assert result.exit_code == 0
     assert result.stdout == "ECHO:hello there\n"
     assert result.stderr == ""
-    [run] = fake_cli.runs()
+    [run] = fake_cli.calls()
     assert run["stdin"][0]["message"]["content"] == "hello there"
     assert not any("hello" in a for a in run["argv"])
 
@@ -20,7 +20,7 @@ def test_argument_prompt_streams_the_answer_only_to_stdout(invoke, fake_cli):
 def test_piped_stdin_goes_before_the_argument(invoke, fake_cli):
     result = invoke("chat", "review this", input="diff --git a/x b/x\n+line\n")
     assert result.exit_code == 0
-    [run] = fake_cli.runs()
+    [run] = fake_cli.calls()
     assert run["stdin"][0]["message"]["content"] == "diff --git a/x b/x\n+line\n\nreview this"
 
 
@@ -37,7 +37,7 @@ def test_empty_stdin_without_prompt_is_a_usage_error(invoke, fake_cli, stdin):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert "no prompt given" in result.stderr
-    assert fake_cli.runs() == []
+    assert fake_cli.calls() == []
 
 
 def test_json_is_one_complete_object(invoke, fake_cli):
@@ -77,7 +77,7 @@ def test_usage_goes_to_stderr(invoke, fake_cli):
 
 def test_system_and_model_reach_the_cli(invoke, fake_cli):
     invoke("chat", "-s", "-be brief", "-m", "claude-haiku-4", "hi")
-    [run] = fake_cli.runs()
+    [run] = fake_cli.calls()
     assert run["system_prompt_file"]["content"] == "-be brief"
     assert "--model=haiku" in run["argv"]
 
@@ -88,7 +88,7 @@ def test_unknown_model_fails_before_running(invoke, fake_cli):
     assert result.stdout == ""
     assert result.stderr.startswith("Error: The model 'gpt-4o'")
     assert "claude-max models" in result.stderr
-    assert fake_cli.runs() == []
+    assert fake_cli.calls() == []
 
 
 def test_missing_cli(invoke, fake_cli, tmp_path):

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import pexpect
 import pytest
 from fake_claude_log import FAKE_CLAUDE, read_log
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+from waiting import gone, wait_until
 
 
 @pytest.fixture
@@ -72,10 +64,7 @@ def test_two_turns_model_switch_ctrl_c_and_ctrl_d(repl):
     repl.expect("reply stopped")
     repl.expect("> ")
     third = repl.runs()[2]
-    deadline = time.monotonic() + 10
-    while not gone(third["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert gone(third["pid"]), "Ctrl-C did not kill the reply's CLI process"
+    assert wait_until(lambda: gone(third["pid"])), "Ctrl-C did not kill the reply's CLI process"
 
     repl.sendintr()  # at an empty prompt: a hint, not an exit
     repl.expect("Ctrl-D or /exit")
@@ -125,7 +114,4 @@ def test_ctrl_c_in_one_shot_mode_keeps_what_arrived_and_exits_130(tmp_path, clau
     assert child.exitstatus == 130
     assert "Traceback" not in child.before
     [run] = [c for c in read_log(log) if "-p" in c["argv"]]
-    deadline = time.monotonic() + 10
-    while not gone(run["pid"]) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert gone(run["pid"])
+    assert wait_until(lambda: gone(run["pid"]))

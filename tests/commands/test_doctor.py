@@ -74,7 +74,7 @@ def test_healthy_machine_prints_a_checklist_on_stdout(fake_cli, invoke):
 
 def test_the_probe_is_one_tiny_request_on_the_real_path(fake_cli, invoke):
     assert invoke("doctor").exit_code == 0
-    [run] = fake_cli.runs()
+    [run] = fake_cli.calls()
     assert run["env"]["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == "1"
     assert "--tools=" in run["argv"]
     assert not any(checks.PROBE_PROMPT in arg for arg in run["argv"])  # the prompt is on stdin
@@ -107,7 +107,7 @@ def test_no_probe_skips_the_request(fake_cli, invoke):
         "detail": "skipped (--no-probe)",
         "fix": None,
     }
-    assert fake_cli.runs() == []
+    assert fake_cli.calls() == []
 
 
 def test_no_probe_in_the_checklist(fake_cli, invoke):
@@ -304,7 +304,7 @@ def test_probe_is_bounded_by_timeout_and_kills_the_cli(fake_cli, invoke):
     assert probe["status"] == "fail"
     assert probe["detail"] == "no answer within 1 s"
     assert "--timeout" in probe["fix"]
-    [run] = fake_cli.runs()
+    [run] = fake_cli.calls()
     with pytest.raises(ProcessLookupError):
         os.kill(run["pid"], 0)
 

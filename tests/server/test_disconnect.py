@@ -6,30 +6,12 @@ import contextlib
 import json
 import os
 import socket
-import time
 
 import httpx
 import pytest
 from fake_claude_log import FAKE_CLAUDE, read_log
 from serve_process import Server
-
-
-def gone(pid: int) -> bool:
-    """True once the process no longer exists (a zombie still exists: it must be reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
-
-
-def wait_until(predicate, deadline_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+from waiting import gone, wait_until
 
 
 @pytest.fixture

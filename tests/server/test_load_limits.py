@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 
 import httpx
 import pytest
 from fake_claude_log import FAKE_CLAUDE
 from serve_process import Server
+from waiting import wait_until
 
 
 @pytest.fixture
@@ -27,15 +27,6 @@ def busy_server(claude_max_home):
     server.stop()
 
 
-def wait_for(predicate, deadline_s: float = 10.0) -> bool:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_over_the_limit_is_a_fast_429(busy_server):
     url = f"{busy_server.url}/v1/messages"
     body = {"model": "opus", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
@@ -49,10 +40,10 @@ def test_over_the_limit_is_a_fast_429(busy_server):
 
     running = threading.Thread(target=post)
     running.start()
-    assert wait_for(lambda: load()["active"] == 1)
+    assert wait_until(lambda: load()["active"] == 1)
     queued = threading.Thread(target=post)
     queued.start()
-    assert wait_for(lambda: load()["waiting"] == 1)
+    assert wait_until(lambda: load()["waiting"] == 1)
     refused = httpx.post(url, json=body, timeout=30)  # the slot and the queue are full
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"

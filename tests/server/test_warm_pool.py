@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import time
 
 import pytest
 from fake_claude_log import FAKE_CLAUDE, read_log
 from starlette.testclient import TestClient
+from waiting import gone, wait_until
 
 from claude_max.core.settings import Settings
 from claude_max.server.app import create_app
@@ -31,20 +30,8 @@ def waiting_runs(fake_cli) -> list[dict]:
 
 
 def wait_warm(fake_cli, count: int = 1) -> list[dict]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if len(runs := waiting_runs(fake_cli)) >= count:
-            return runs
-        time.sleep(0.01)
-    raise AssertionError(f"the pool did not start {count} process(es)")
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    return False
+    assert wait_until(lambda: len(waiting_runs(fake_cli)) >= count), "the pool started nothing"
+    return waiting_runs(fake_cli)
 
 
 @pytest.fixture

@@ -1,0 +1,31 @@
+"""Script the fake `claude` through FAKE_CLAUDE_* variables and read what it was sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_claude_log import read_log
+
+
+class FakeCLI:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+        self._monkeypatch = monkeypatch
+        self.log = log
+        monkeypatch.setenv("FAKE_CLAUDE_LOG", str(log))
+
+    def use(self, scenario: str = "echo", **env: Any) -> FakeCLI:
+        self._monkeypatch.setenv("FAKE_CLAUDE_SCENARIO", scenario)
+        for key, value in env.items():
+            self._monkeypatch.setenv(f"FAKE_CLAUDE_{key.upper()}", str(value))
+        return self
+
+    def calls(self) -> list[dict[str, Any]]:
+        """The model runs that served a request: not `claude --version` at a server's
+        start-up, nor warm processes still waiting for a request."""
+        return [c for c in read_log(self.log) if "-p" in c["argv"] and c["stdin"]]
+
+    def call(self) -> dict[str, Any]:
+        [call] = self.calls()
+        return call
