@@ -70,6 +70,21 @@ def chat(
             "--hide-thinking", help="Do not show the model's thinking.", rich_help_panel="Output"
         ),
     ] = False,
+    continue_: Annotated[
+        bool,
+        typer.Option(
+            "-c", "--continue", help="Continue the latest chat.", rich_help_panel="Session"
+        ),
+    ] = False,
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            "-r",
+            "--resume",
+            help="Continue the chat with this id (a unique prefix is enough).",
+            rich_help_panel="Session",
+        ),
+    ] = None,
     claude_path: Annotated[
         str | None,
         typer.Option(
@@ -104,7 +119,7 @@ def chat(
 
     settings = Settings.from_env(claude_path=claude_path, cwd=cwd)
     try:
-        cli_model = catalog.resolve(model)
+        cli_model = catalog.resolve(model) if model else None
     except ClaudeMaxError as exc:
         console.fail(exc)
     piped = None if console.stdin_is_interactive() else sys.stdin.read()
@@ -113,6 +128,8 @@ def chat(
 
         Repl(
             settings,
+            resume=resume,
+            continue_latest=continue_,
             model=cli_model,
             system=system,
             quiet=quiet,
@@ -138,6 +155,8 @@ def chat(
         usage=usage,
         raw=raw,
         hide_thinking=hide_thinking,
+        resume=resume,
+        continue_latest=continue_,
     )
     raise typer.Exit(run_once(request, settings))
 

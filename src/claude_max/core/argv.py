@@ -44,11 +44,17 @@ _DROPPED_ENV = (
 def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) -> list[str]:
     """Everything but the system prompt, which `system_prompt_flag` adds once it has a file."""
     argv = [claude, *SAFE_FLAGS]
+    opts = conv.options
+    if opts.persist or opts.resume:
+        argv.remove("--no-session-persistence")
+    if opts.resume:
+        argv.append(f"--resume={opts.resume}")
+        if opts.fork:
+            argv.append("--fork-session")
     if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
         argv[argv.index("--tools=")] = f"--tools={','.join(tools)}"
     if conv.model:
         argv.append(f"--model={conv.model}")
-    opts = conv.options
     if opts.thinking == "disabled":
         argv.append("--thinking=disabled")
     elif opts.thinking == "enabled":

@@ -48,6 +48,11 @@ class Options:
     thinking: Literal["enabled", "disabled"] | None = None
     thinking_budget: int | None = None
     effort: str | None = None
+    # Continuity: keep the CLI's session on disk (persist), continue one (resume, the CLI's
+    # session id: `turns` then holds only what the CLI has not seen), or a copy of it (fork).
+    persist: bool = False
+    resume: str | None = None
+    fork: bool = False
 
 
 @dataclass(frozen=True, slots=True)

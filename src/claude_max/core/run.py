@@ -82,7 +82,9 @@ async def run(
             proc.kill()  # ended early (client gone, error): no grace, no waiting first
         # After the result a stateless run (--no-session-persistence) has nothing left to
         # write, and a clean exit takes the CLI ~40 ms the client would wait for: kill it.
-        await asyncio.shield(proc.aclose(grace=0.0))
+        # A kept session exits cleanly: the CLI saves its cost state then (FACTS §2).
+        keep = conv.options.persist or conv.options.resume
+        await asyncio.shield(proc.aclose(grace=2.0 if keep and finished else 0.0))
 
 
 @dataclass

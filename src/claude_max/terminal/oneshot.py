@@ -1,4 +1,7 @@
-"""One prompt in, one answer out: streaming, --no-stream and --json for `claude-max chat`."""
+"""One prompt in, one answer out: streaming, --no-stream and --json for `claude-max chat`.
+
+Every answered prompt is saved as a session turn, so `chat -c` can carry on from it.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ import sys
 import time
 from dataclasses import dataclass
 
-from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.events import Result, TextDelta
 from claude_max.core.settings import Settings
 from claude_max.terminal import console
 from claude_max.terminal.render import Output, StreamRenderer, stream_reply, usage_line
@@ -28,14 +31,8 @@ class Request:
     usage: bool = False
     raw: bool = False
     hide_thinking: bool = False
-
-
-def conversation(request: Request) -> Conversation:
-    return Conversation(
-        turns=(Turn("user", (TextPart(request.text),)),),
-        system=request.system,
-        model=request.model,
-    )
+    resume: str | None = None  # a session id or prefix
+    continue_latest: bool = False
 
 
 def output_for(request: Request) -> Output:
@@ -50,17 +47,23 @@ def output_for(request: Request) -> Output:
 
 def run_once(request: Request, settings: Settings) -> int:
     """Answer the request; return the exit code (errors print `Error: ...` on stderr)."""
+    from claude_max.sessions.store import SessionStore
+
     started = time.monotonic()
-    renderer = StreamRenderer(
-        output_for(request) if request.stream else Output(False, False, False),
-        out=console.stdout_console(),
-        err=console.stderr_console(),
-    )
+    store = SessionStore.default()
     try:
-        if request.stream:
-            result = asyncio.run(stream_reply(conversation(request), settings, renderer))
-        else:
-            result = _print_whole(request, settings, renderer)
+        thread = open_thread(store, request)
+        with store.lock(thread.id) if thread.id else _nothing():
+            conv = thread.conversation(request.text)
+            if request.stream:
+                renderer = StreamRenderer(
+                    output_for(request), out=console.stdout_console(), err=console.stderr_console()
+                )
+                result = asyncio.run(stream_reply(conv, settings, renderer))
+                answer = renderer.text
+            else:
+                answer, result = _whole(request, conv, settings)
+            thread.record(request.text, answer, result)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED  # the CLI was killed when its run was cancelled
     except ClaudeMaxError as exc:
@@ -68,12 +71,43 @@ def run_once(request: Request, settings: Settings) -> int:
             raise
         console.error(exc.message, exc.hint)
         return 1
-    if request.usage and result is not None:
-        console.stderr_console().print(usage_line(result, time.monotonic() - started), style="dim")
+    finally:
+        store.close()
+    if request.json:
+        document = _document(answer, result, thread.id, thread.last_cost)
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    if request.usage:
+        line = usage_line(result, time.monotonic() - started, cost=thread.last_cost)
+        console.stderr_console().print(line, style="dim")
     return 0
 
 
-def _print_whole(request: Request, settings: Settings, renderer: StreamRenderer):
+def open_thread(store, request: Request):
+    """The session to continue (-c / -r), or a new one."""
+    from claude_max.core.errors import ClaudeMaxError
+    from claude_max.sessions.thread import Thread
+
+    session = None
+    if request.resume:
+        session = store.find(request.resume)
+    elif request.continue_latest:
+        session = store.latest(source="chat")
+        if session is None:
+            raise ClaudeMaxError(
+                "There is no earlier chat to continue.", hint="Start one: claude-max chat"
+            )
+    return Thread(store, session, model=request.model, system=request.system)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _whole(request: Request, conv, settings: Settings) -> tuple[str, Result]:
     from claude_max.core.run import complete
 
     spinner = output_for(request).spinner and not request.json
@@ -81,33 +115,35 @@ def _print_whole(request: Request, settings: Settings, renderer: StreamRenderer)
     if status is not None:
         status.start()
     try:
-        reply = asyncio.run(complete(conversation(request), settings))
+        reply = asyncio.run(complete(conv, settings))
     finally:
         if status is not None:
             status.stop()
-    result = reply.result
-    if request.json:
-        u = result.usage
-        document = {
-            "text": reply.text,
-            "model": result.model,
-            "session_id": result.session_id,
-            "stop_reason": result.stop_reason,
-            "usage": {
-                "input_tokens": u.input_tokens,
-                "output_tokens": u.output_tokens,
-                "cache_read_input_tokens": u.cache_read_input_tokens,
-                "cache_creation_input_tokens": u.cache_creation_input_tokens,
-            },
-            "cost_usd": result.cost_usd,
-            "duration_ms": result.duration_ms,
-        }
-        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
-        return result
-    markdown = output_for(request).markdown
-    whole = StreamRenderer(Output(markdown, False, False), out=renderer._out, err=renderer._err)
-    from claude_max.core.events import TextDelta
+    if not request.json:
+        markdown = output_for(request).markdown
+        whole = StreamRenderer(
+            Output(markdown, False, False),
+            out=console.stdout_console(),
+            err=console.stderr_console(),
+        )
+        whole.feed(TextDelta(reply.text))
+        whole.close()
+    return reply.text, reply.result
 
-    whole.feed(TextDelta(reply.text))
-    whole.close()
-    return result
+
+def _document(answer: str, result: Result, session_id: str | None, cost: float) -> dict:
+    u = result.usage
+    return {
+        "text": answer,
+        "model": result.model,
+        "session_id": session_id,
+        "stop_reason": result.stop_reason,
+        "usage": {
+            "input_tokens": u.input_tokens,
+            "output_tokens": u.output_tokens,
+            "cache_read_input_tokens": u.cache_read_input_tokens,
+            "cache_creation_input_tokens": u.cache_creation_input_tokens,
+        },
+        "cost_usd": cost,
+        "duration_ms": result.duration_ms,
+    }

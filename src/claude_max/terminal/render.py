@@ -183,7 +183,8 @@ class StreamRenderer:
             self._live = None
 
 
-def usage_line(result: Result, seconds: float) -> str:
+def usage_line(result: Result, seconds: float, cost: float | None = None) -> str:
+    """Tokens, time and cost (`cost`: this turn's, where the CLI's figure is a running total)."""
     u = result.usage
     cached = u.cache_read_input_tokens
     tokens_in = u.input_tokens + cached + u.cache_creation_input_tokens
@@ -191,7 +192,8 @@ def usage_line(result: Result, seconds: float) -> str:
         f"{tokens_in} in" + (f" ({cached} cached)" if cached else ""),
         f"{u.output_tokens} out",
     ]
-    return f"Tokens: {' · '.join(parts)} · {seconds:.1f}s · ${result.cost_usd:.4f}"
+    spent = result.cost_usd if cost is None else cost
+    return f"Tokens: {' · '.join(parts)} · {seconds:.1f}s · ${spent:.4f}"
 
 
 async def stream_reply(conv: object, settings: object, renderer: StreamRenderer) -> Result:

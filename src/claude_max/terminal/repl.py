@@ -1,8 +1,9 @@
 """The interactive chat: line editing and history, slash commands, Ctrl-C stops one reply.
 
-Each turn runs the whole conversation so far through the same core as the server (earlier
-turns seeded as history). Ctrl-C during a reply cancels its run, which kills the CLI, keeps
-what arrived as the assistant's turn, and returns to the prompt; Ctrl-D quits.
+Each turn goes through the same core as the server, continuing the chat's saved session: the
+CLI resumes its own session, so earlier turns are not sent again, and every completed turn is
+saved at once (`chat -c` / `-r` carry on later). Ctrl-C during a reply cancels its run, which
+kills the CLI, and returns to the prompt; Ctrl-D quits.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ import asyncio
 import contextlib
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from claude_max.core import catalog
-from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.settings import Settings
 from claude_max.terminal import console
 from claude_max.terminal.render import Output, StreamRenderer, stream_reply, usage_line
+
+if TYPE_CHECKING:
+    from claude_max.sessions.store import Session
+    from claude_max.sessions.thread import Thread
 
 PROMPT = "> "
 CONTINUATION = "... "
@@ -27,6 +32,7 @@ HELP = """\
 /model NAME      switch model (e.g. /model sonnet)
 /system TEXT     set the system prompt (/system alone clears it)
 /clear           start a new conversation
+/session         show this conversation's id and how to resume it
 /exit            quit (also /bye, exit, quit, Ctrl-D)
 \"\"\"              start or end a multi-line message
 Ctrl-C           stop the current reply"""
@@ -43,10 +49,17 @@ class Repl:
         raw: bool = False,
         hide_thinking: bool = False,
         usage: bool = False,
+        resume: str | None = None,
+        continue_latest: bool = False,
     ) -> None:
+        from claude_max.sessions.store import SessionStore
+
         self.settings = settings
         self.model = model
         self.system = system
+        self.store = SessionStore.default()
+        self._resume = resume
+        self._continue = continue_latest
         self.quiet = quiet
         self.usage = usage
         self.output = Output(
@@ -54,17 +67,42 @@ class Repl:
             spinner=not quiet,
             thinking=not quiet and not hide_thinking,
         )
-        self.turns: list[Turn] = []
         self.err = console.stderr_console()
+        self.thread = self._new_thread()
 
     # -- input
 
+    def _new_thread(self, session: Session | None = None) -> Thread:
+        from claude_max.sessions.thread import Thread
+
+        return Thread(self.store, session, model=self.model, system=self.system)
+
     def loop(self) -> None:
+        from claude_max.sessions.store import short_id
+
+        try:
+            if self._resume:
+                self.thread = self._new_thread(self.store.find(self._resume))
+            elif self._continue:
+                latest = self.store.latest(source="chat")
+                if latest is None:
+                    raise ClaudeMaxError(
+                        "There is no earlier chat to continue.", hint="Start one: claude-max chat"
+                    )
+                self.thread = self._new_thread(latest)
+        except ClaudeMaxError as exc:
+            self.store.close()
+            console.fail(exc)
         history = self._load_history()
         if not self.quiet:
-            name = self.model or catalog.DEFAULT_ALIAS
+            name = self.thread.model or catalog.DEFAULT_ALIAS
+            resumed = ""
+            if self.thread.session is not None:
+                session = self.thread.session
+                resumed = f" · session {short_id(session.id)} ({session.turns} turns)"
             self.err.print(
-                f"Chatting with {name} · /help for commands · Ctrl-D to quit", style="dim"
+                f"Chatting with {name}{resumed} · /help for commands · Ctrl-D to quit",
+                style="dim",
             )
         try:
             while True:
@@ -85,6 +123,7 @@ class Repl:
                 self.turn(line)
         finally:
             self._save_history(history)
+            self.store.close()
 
     def _read(self) -> str:
         line = input(PROMPT)
@@ -113,20 +152,28 @@ class Repl:
             self.err.print(HELP, markup=False)
         elif name == "/model":
             if not arg:
-                self.err.print(f"model: {self.model or catalog.DEFAULT_ALIAS}")
+                self.err.print(f"model: {self.thread.model or catalog.DEFAULT_ALIAS}")
             else:
                 try:
-                    self.model = catalog.resolve(arg)
+                    self.model = self.thread.model = catalog.resolve(arg)
                 except ClaudeMaxError as exc:
                     console.error(exc.message, exc.hint)
                 else:
                     self.err.print(f"model: {self.model}", style="dim")
         elif name == "/system":
-            self.system = arg or None
+            self.system = self.thread.system = arg or None
             self.err.print("system prompt set" if arg else "system prompt cleared", style="dim")
         elif name == "/clear":
-            self.turns = []
+            self.thread = self._new_thread()
             self.err.print("new conversation", style="dim")
+        elif name == "/session":
+            from claude_max.sessions.store import short_id
+
+            if self.thread.id is None:
+                self.err.print("nothing saved yet", style="dim")
+            else:
+                sid = short_id(self.thread.id)
+                self.err.print(f"session {sid} · resume with: claude-max chat -r {sid}")
         else:
             self.err.print(f"unknown command {name}; /help lists them", style="dim")
         return True
@@ -134,24 +181,21 @@ class Repl:
     # -- a turn
 
     def turn(self, text: str) -> None:
-        turns = [*self.turns, Turn("user", (TextPart(text),))]
-        conv = Conversation(tuple(turns), system=self.system, model=self.model)
+        conv = self.thread.conversation(text)
         renderer = StreamRenderer(self.output, out=console.stdout_console(), err=self.err)
         started = time.monotonic()
         try:
             result = asyncio.run(stream_reply(conv, self.settings, renderer))
         except KeyboardInterrupt:
             self.err.print("(reply stopped)", style="dim")
-            if renderer.text.strip():
-                self.turns = [*turns, Turn("assistant", (TextPart(renderer.text),))]
             return
         except ClaudeMaxError as exc:
             console.error(exc.message, exc.hint)
             return
-        if renderer.text.strip():
-            self.turns = [*turns, Turn("assistant", (TextPart(renderer.text),))]
+        self.thread.record(text, renderer.text, result)
         if self.usage:
-            self.err.print(usage_line(result, time.monotonic() - started), style="dim")
+            line = usage_line(result, time.monotonic() - started, cost=self.thread.last_cost)
+            self.err.print(line, style="dim")
 
     # -- history file
 

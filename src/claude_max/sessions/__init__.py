@@ -1,0 +1,1 @@
+"""Saved conversations: the store and how a chat continues one."""

@@ -1,0 +1,74 @@
+"""`claude-max chat` saves every turn; `-c`/`-r` continue; `claude-max sessions` manages them."""
+
+from __future__ import annotations
+
+import json
+
+
+def chat_json(invoke, *args: str) -> dict:
+    result = invoke("chat", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_chat_saves_and_continue_resumes_the_cli_session(invoke, fake_cli):
+    first = chat_json(invoke, "-m", "sonnet", "first question")
+    second = chat_json(invoke, "-c", "second question")
+    assert first["session_id"] == second["session_id"]
+    run1, run2 = fake_cli.calls()
+    assert "--no-session-persistence" not in run1["argv"]
+    resume = [a for a in run2["argv"] if a.startswith("--resume=")]
+    assert len(resume) == 1 and "--model=sonnet" in run2["argv"]  # the session keeps its model
+    # only the new message goes to the CLI: it has the rest
+    assert [line["message"]["content"] for line in run2["stdin"]] == ["second question"]
+    listed = json.loads(invoke("sessions", "--json").stdout)
+    assert [(s["id"], s["turns"], s["title"]) for s in listed] == [
+        (first["session_id"], 2, "first question")
+    ]
+
+
+def test_resume_by_unique_prefix_and_errors(invoke, fake_cli):
+    a = chat_json(invoke, "alpha")["session_id"]
+    b = chat_json(invoke, "beta")["session_id"]
+    prefix = next(a[:n] for n in range(1, 33) if not b.startswith(a[:n]))
+    assert chat_json(invoke, "-r", prefix, "more")["session_id"] == a
+    missing = invoke("chat", "-r", "zzzz-none", "x")
+    assert missing.exit_code == 1
+    assert "Error:" in missing.stderr and "zzzz-none" in missing.stderr
+
+
+def test_continue_without_any_chat_is_an_error(invoke, fake_cli):
+    result = invoke("chat", "-c", "hello")
+    assert result.exit_code == 1
+    assert "no earlier chat" in result.stderr
+
+
+def test_sessions_list_show_delete_clear(invoke, fake_cli):
+    sid = chat_json(invoke, "what is 2+2?")["session_id"]
+    chat_json(invoke, "another one")
+    table = invoke("sessions").stdout.splitlines()
+    assert table[0].split() == ["ID", "TITLE", "MODEL", "TURNS", "UPDATED"]
+    assert len(table) == 3
+    assert table[1].split()[0] != table[2].split()[0]
+
+    shown = invoke("sessions", "show", sid[:8])
+    assert shown.exit_code == 0
+    assert "what is 2+2?" in shown.stdout and "ECHO:what is 2+2?" in shown.stdout
+    document = json.loads(invoke("sessions", "show", sid, "--json").stdout)
+    assert document["transcript"] == [
+        {"role": "user", "text": "what is 2+2?"},
+        {"role": "assistant", "text": "ECHO:what is 2+2?"},
+    ]
+
+    deleted = invoke("sessions", "delete", sid[:8])
+    assert deleted.stdout.strip() == f"deleted {sid[:8]}"
+    assert invoke("sessions", "show", sid).exit_code == 1
+    cleared = json.loads(invoke("sessions", "clear", "--json").stdout)
+    assert cleared == {"deleted": 1}
+    assert json.loads(invoke("sessions", "--json").stdout) == []
+
+
+def test_show_unknown_is_a_clear_error(invoke, fake_cli):
+    result = invoke("sessions", "show", "nope")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error:")
