@@ -69,7 +69,10 @@ async def run(
     """
     validate(conv)
     spec = launch_spec(conv, settings)
-    proc = await (pool.take(spec) if pool is not None else start(spec))
+    # Kept sessions never come from the pool: a CLI started ahead with --resume would load
+    # the session's history before the turn in flight is written to it.
+    stateless = not (conv.options.persist or conv.options.resume)
+    proc = await (pool.take(spec) if pool is not None and stateless else start(spec))
     finished = False
     try:
         clock = _Clock(settings.idle_timeout, settings.request_timeout)

@@ -54,6 +54,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.started = time.monotonic()
         app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
+        app.state.store = None  # the session store, opened on the first X-Session-Id
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -72,6 +73,8 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         finally:
             if app.state.pool is not None:
                 await app.state.pool.aclose()
+            if app.state.store is not None:
+                app.state.store.close()
             kill_all()  # whatever uvicorn's graceful shutdown left running
 
     return Starlette(

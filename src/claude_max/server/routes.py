@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -16,10 +16,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from claude_max import __version__
 from claude_max.core import catalog
 from claude_max.core.errors import InvalidRequest
-from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse
+from claude_max.core.events import Event, Result, TextDelta, TextReset, ThinkingDelta, ToolUse
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
 from claude_max.server.body import read_json
+from claude_max.sessions import continuity
+
+if TYPE_CHECKING:
+    from claude_max.sessions.store import SessionStore
 
 T = TypeVar("T")
 COST_HEADER = "x-claude-max-cost-usd"
@@ -73,32 +77,76 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     if not isinstance(stream, bool):
         raise InvalidRequest("'stream' must be a boolean.", param="stream")
     conversation = protocol.to_conversation(body)
-    settings = request.app.state.settings
-    release = await _unless_disconnected(request, request.app.state.limiter.acquire())
-    if release is None:
-        return Response(status_code=499)
-    streaming = False  # once a stream owns the slot, it frees it when it ends
+    settings, pool = request.app.state.settings, request.app.state.pool
+    key = request.headers.get("x-session-id")
+    if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
+        raise InvalidRequest(
+            "The X-Session-Id header must be 1 to 128 printable characters.", param="X-Session-Id"
+        )
+    held = contextlib.AsyncExitStack()  # the request's slot and session lock
+    streaming = False  # once a stream owns them, it lets them go when it ends
     try:
+        release = await _unless_disconnected(request, request.app.state.limiter.acquire())
+        if release is None:
+            return Response(status_code=499)
+        held.callback(release)
+        headers: dict[str, str] = {}
+        plan = None
+        if key is not None:
+            store = sessions_store(request)
+            await held.enter_async_context(store.alock(key))  # a second request at once: 409
+            plan = continuity.plan(store, key, conversation)
+            conversation = plan.conversation
+            headers["x-session-id"] = key
         if not stream:
-            pool = request.app.state.pool
             reply = await _unless_disconnected(request, complete(conversation, settings, pool=pool))
             if reply is None:
                 return Response(status_code=499)
-            return JSONResponse(protocol.response(reply, body), headers=_cost(reply.result))
-        events = run(conversation, settings, pool=request.app.state.pool)
+            cost = reply.result.cost_usd
+            if plan is not None:
+                cost = continuity.record(plan, reply.text, reply.result)
+            headers[COST_HEADER] = f"{cost:.6f}"
+            return JSONResponse(protocol.response(reply, body), headers=headers)
+        events = run(conversation, settings, pool=pool)
+        if plan is not None:
+            events = _recording(events, plan)
         head = await _unless_disconnected(request, _until_first_token(events))
         if head is None:
             return Response(status_code=499)
         streaming = True
         return StreamingResponse(
-            _sse(protocol, _resume(head, events), body, release),
+            _sse(protocol, _resume(head, events), body, held),
             media_type="text/event-stream",
-            headers=SSE_HEADERS,
-            background=BackgroundTask(release),
+            headers={**SSE_HEADERS, **headers},
+            background=BackgroundTask(held.aclose),
         )
     finally:
         if not streaming:
-            release()
+            await held.aclose()
+
+
+def sessions_store(request: Request) -> SessionStore:
+    """The session store, opened on first use (most requests never need it)."""
+    state = request.app.state
+    if state.store is None:
+        from claude_max.sessions.store import SessionStore
+
+        state.store = SessionStore(state.settings.home / "sessions.db")
+    return state.store
+
+
+async def _recording(events: AsyncIterator[Event], plan: continuity.Plan) -> AsyncIterator[Event]:
+    """Pass events through; once the result is in, save the turn in the session."""
+    text = ""
+    async with contextlib.aclosing(events):  # type: ignore[type-var]
+        async for event in events:
+            if isinstance(event, TextDelta):
+                text += event.text
+            elif isinstance(event, TextReset):
+                text = text[: event.keep]
+            elif isinstance(event, Result):
+                continuity.record(plan, text, event)
+            yield event
 
 
 async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:
@@ -147,16 +195,16 @@ async def _sse(
     protocol: ModuleType,
     events: AsyncIterator[Event],
     body: dict[str, Any],
-    release: Callable[[], None],
+    held: contextlib.AsyncExitStack,
 ) -> AsyncIterator[str]:
-    """The protocol's SSE, closing the run (and its CLI) and freeing its slot as soon as the
-    last event is out."""
+    """The protocol's SSE, closing the run (and its CLI) and letting go of its slot and
+    session lock as soon as the last event is out."""
     try:
         async with contextlib.aclosing(events):  # type: ignore[type-var]
             async for chunk in protocol.stream(events, body):
                 yield chunk
     finally:
-        release()
+        await held.aclose()
 
 
 async def _resume(head: list[Event], events: AsyncIterator[Event]) -> AsyncIterator[Event]:

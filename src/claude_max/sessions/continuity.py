@@ -1,0 +1,81 @@
+"""Continue a conversation that an HTTP client names with `X-Session-Id`.
+
+A client may send only the new message or the whole history each time. The history (all but
+the new message) is compared with the session's transcript: when it matches, or when only
+the new message came, the CLI's session is resumed with just the new message, so nothing is
+sent to the model twice. When it differs (an edited or regenerated turn), the conversation
+starts over in a new CLI session seeded with the client's history; the old CLI session is left
+as it was and never mixed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from claude_max.core.conversation import Conversation
+from claude_max.core.events import Result
+from claude_max.sessions.store import SessionStore, history_hash
+from claude_max.sessions.thread import Thread
+
+
+@dataclass
+class Plan:
+    conversation: Conversation  # what to run: only the new message when resuming
+    thread: Thread
+    seeded: list[tuple[str, str]]  # history the CLI gets seeded with (new CLI session)
+
+
+def plan(store: SessionStore, key: str, conv: Conversation) -> Plan:
+    session = store.get(key)
+    history = [(turn.role, turn.text) for turn in conv.history]
+    if session is not None and session.cli_session_id:
+        stored = [(t["role"], t["text"]) for t in session.transcript]
+        if not history or history == stored:
+            resumed = replace(
+                conv,
+                turns=(conv.prompt,),
+                options=replace(conv.options, resume=session.cli_session_id, persist=True),
+            )
+            return Plan(resumed, Thread(store, session, model=conv.model, source="http"), [])
+        store.delete([key])  # diverged: the session follows the client's history from now on
+        session = None
+    if session is None:
+        first = conv.turns[0].text if conv.turns else ""
+        session = store.create(id=key, model=conv.model, title=first, source="http")
+    fresh = replace(conv, options=replace(conv.options, persist=True, resume=None))
+    return Plan(fresh, Thread(store, session, model=conv.model, source="http"), history)
+
+
+def record(plan: Plan, answer: str, result: Result) -> float:
+    """Save the turn (and, for a new CLI session, the history it was seeded with); returns
+    this request's cost."""
+    thread = plan.thread
+    store, session = thread.store, thread.session
+    assert session is not None
+    pairs: list[tuple[str, str]] = []
+    pending_user: str | None = None
+    for role, text in plan.seeded:
+        if role == "user":
+            if pending_user is not None:
+                pairs.append((pending_user, ""))
+            pending_user = text
+        else:
+            pairs.append((pending_user or "", text))
+            pending_user = None
+    if pending_user is not None:
+        pairs.append((pending_user, ""))
+    transcript: list[tuple[str, str]] = []
+    for user_text, assistant_text in pairs:
+        transcript += [("user", user_text), ("assistant", assistant_text)]
+        session = store.record_turn(
+            session.id,
+            cli_session_id=result.session_id,
+            history_hash=history_hash(transcript),
+            cost_delta=0.0,
+            user_text=user_text,
+            assistant_text=assistant_text,
+            model=None,
+        )
+    thread.session = session
+    thread.record(plan.conversation.prompt.text, answer, result)
+    return thread.last_cost
