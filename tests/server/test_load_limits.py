@@ -52,3 +52,24 @@ def test_over_the_limit_is_a_fast_429(busy_server):
     queued.join(30)
     assert statuses == [200, 200]  # the queued request got its turn
     assert load() == {"active": 0, "waiting": 0, "limit": 1}
+
+
+def test_two_requests_on_one_session_at_once_get_a_409(busy_server):
+    """(busy_server allows one CLI and one waiting request; the session check comes first.)"""
+    url = f"{busy_server.url}/v1/chat/completions"
+    body = {"model": "opus", "messages": [{"role": "user", "content": "x"}]}
+    headers = {"X-Session-Id": "shared"}
+    statuses: list[int] = []
+
+    def first() -> None:
+        statuses.append(httpx.post(url, json=body, headers=headers, timeout=30).status_code)
+
+    running = threading.Thread(target=first)
+    running.start()
+    health = f"{busy_server.url}/health"
+    assert wait_until(lambda: httpx.get(health).json()["requests"]["active"] == 1)
+    second = httpx.post(url, json=body, headers=headers, timeout=30)
+    assert second.status_code == 409
+    assert "shared" in second.json()["error"]["message"]
+    running.join(30)
+    assert statuses == [200]

@@ -86,15 +86,16 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     held = contextlib.AsyncExitStack()  # the request's slot and session lock
     streaming = False  # once a stream owns them, it lets them go when it ends
     try:
+        headers: dict[str, str] = {}
+        plan = None
+        if key is not None:  # first, so a second request on the session fails fast: 409
+            store = sessions_store(request)
+            await held.enter_async_context(store.alock(key))
         release = await _unless_disconnected(request, request.app.state.limiter.acquire())
         if release is None:
             return Response(status_code=499)
         held.callback(release)
-        headers: dict[str, str] = {}
-        plan = None
         if key is not None:
-            store = sessions_store(request)
-            await held.enter_async_context(store.alock(key))  # a second request at once: 409
             plan = continuity.plan(store, key, conversation)
             conversation = plan.conversation
             headers["x-session-id"] = key
