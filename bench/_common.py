@@ -203,8 +203,11 @@ class Server:
 
     env: Mapping[str, str]
     log_path: Path
+    args: Sequence[str] = ()  # after `serve --port N`, e.g. ("--warm", "0")
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    launched_at: float = 0.0  # time.perf_counter() at launch
+    healthy_s: float | None = None  # launch -> first 200 from /health
     _log: IO[bytes] | None = None
 
     @property
@@ -216,10 +219,11 @@ class Server:
         """What `pgrep -f` finds the server by."""
         return f"claude-max serve --port {self.port}"
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def start(self, timeout: float = 30.0, poll: float = 0.05) -> Server:
         self._log = self.log_path.open("wb")
+        self.launched_at = time.perf_counter()
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "claude-max"), "serve", "--port", str(self.port)],
+            [str(VENV_BIN / "claude-max"), "serve", "--port", str(self.port), *self.args],
             env=dict(self.env),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
@@ -232,8 +236,9 @@ class Server:
                 raise RuntimeError(f"the server exited early; see {self.log_path}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    self.healthy_s = time.perf_counter() - self.launched_at
                     return self
-            time.sleep(0.05)
+            time.sleep(poll)
         raise RuntimeError(f"the server did not answer /health in {timeout} s")
 
     def stop(self) -> None:
@@ -262,18 +267,18 @@ PROMPT = "Say hello in one short sentence."
 SYSTEM = "You are a terse assistant. Answer in one short sentence."
 
 
-def openai_body(system: str | None, stream: bool) -> dict[str, Any]:
+def openai_body(system: str | None, stream: bool, prompt: str = PROMPT) -> dict[str, Any]:
     messages: list[dict[str, str]] = []
     if system:
         messages.append({"role": "system", "content": system})
-    messages.append({"role": "user", "content": PROMPT})
+    messages.append({"role": "user", "content": prompt})
     return {"messages": messages, "stream": stream}
 
 
-def anthropic_body(system: str | None, stream: bool) -> dict[str, Any]:
+def anthropic_body(system: str | None, stream: bool, prompt: str = PROMPT) -> dict[str, Any]:
     body: dict[str, Any] = {
         "max_tokens": 1024,  # required by the real Messages API and its SDKs
-        "messages": [{"role": "user", "content": PROMPT}],
+        "messages": [{"role": "user", "content": prompt}],
         "stream": stream,
     }
     if system:
@@ -290,12 +295,16 @@ class Timing:
     done: float  # seconds to the last protocol event ([DONE], message_stop, result line)
     end: float  # seconds to the end of the response body / process exit
     text: str
+    deltas: list[float] = field(default_factory=list)  # seconds to each answer text piece
 
 
-def openai_stream(client: httpx.Client, url: str, system: str | None) -> Timing:
-    text, first, done = "", None, None
+def openai_stream(
+    client: httpx.Client, url: str, system: str | None, prompt: str = PROMPT
+) -> Timing:
+    text, first, done, deltas = "", None, None, []
     t0 = time.perf_counter()
-    with client.stream("POST", f"{url}/v1/chat/completions", json=openai_body(system, True)) as r:
+    body = openai_body(system, True, prompt)
+    with client.stream("POST", f"{url}/v1/chat/completions", json=body) as r:
         r.raise_for_status()
         for line in r.iter_lines():
             if not line.startswith("data: "):
@@ -310,20 +319,22 @@ def openai_stream(client: httpx.Client, url: str, system: str | None) -> Timing:
             for choice in chunk.get("choices", []):
                 piece = (choice.get("delta") or {}).get("content")
                 if piece:
-                    first = first if first is not None else time.perf_counter() - t0
+                    deltas.append(time.perf_counter() - t0)
+                    first = first if first is not None else deltas[-1]
                     text += piece
     end = time.perf_counter() - t0
     if first is None or done is None:
         raise RuntimeError("OpenAI stream ended without content or [DONE]")
-    return Timing(first, done, end, text)
+    return Timing(first, done, end, text, deltas)
 
 
-def anthropic_stream(client: httpx.Client, url: str, system: str | None) -> Timing:
-    text, first, done = "", None, None
+def anthropic_stream(
+    client: httpx.Client, url: str, system: str | None, prompt: str = PROMPT
+) -> Timing:
+    text, first, done, deltas = "", None, None, []
     t0 = time.perf_counter()
-    with client.stream(
-        "POST", f"{url}/v1/messages", json=anthropic_body(system, True), headers=ANTHROPIC_HEADERS
-    ) as r:
+    body = anthropic_body(system, True, prompt)
+    with client.stream("POST", f"{url}/v1/messages", json=body, headers=ANTHROPIC_HEADERS) as r:
         r.raise_for_status()
         for line in r.iter_lines():
             if not line.startswith("data: "):
@@ -333,14 +344,15 @@ def anthropic_stream(client: httpx.Client, url: str, system: str | None) -> Timi
             if kind == "error":
                 raise RuntimeError(f"error event: {event}")
             if kind == "content_block_delta" and event["delta"].get("type") == "text_delta":
-                first = first if first is not None else time.perf_counter() - t0
+                deltas.append(time.perf_counter() - t0)
+                first = first if first is not None else deltas[-1]
                 text += event["delta"]["text"]
             elif kind == "message_stop":
                 done = time.perf_counter() - t0
     end = time.perf_counter() - t0
     if first is None or done is None:
         raise RuntimeError("Anthropic stream ended without a text_delta or message_stop")
-    return Timing(first, done, end, text)
+    return Timing(first, done, end, text, deltas)
 
 
 def openai_plain(client: httpx.Client, url: str, system: str | None) -> Timing:
@@ -433,6 +445,7 @@ def server_argv_cli(
     max_home: Path,
     system: str | None,
     timeout: float = 60.0,
+    prompt: str = PROMPT,
 ) -> Timing:
     """The CLI exactly as the server runs it (core/argv.py: argv, environment, cwd, the user
     line on stdin, stdin closed after the result), from spawn to first text_delta / exit."""
@@ -441,10 +454,10 @@ def server_argv_cli(
     from claude_max.core.settings import Settings
 
     settings = Settings(home=max_home, claude_path=str(claude))
-    conv = Conversation(turns=(Turn("user", (TextPart(PROMPT),)),), system=system)
+    conv = Conversation(turns=(Turn("user", (TextPart(prompt),)),), system=system)
     run_env = cli.build_env(settings, conv, base=env)
     prompt_file: Path | None = None
-    first, done, text = None, None, None
+    first, done, text, deltas = None, None, None, []
     t0 = time.perf_counter()
     if system:
         prompt_file = settings.tmpdir() / f"bench-system-{uuid.uuid4().hex}.txt"
@@ -467,8 +480,9 @@ def server_argv_cli(
                 proc.stdin.write(line_out.encode() + b"\n")
                 proc.stdin.flush()
                 for line in proc.stdout:
-                    if first is None and b'"text_delta"' in line:
-                        first = time.perf_counter() - t0
+                    if b'"text_delta"' in line:
+                        deltas.append(time.perf_counter() - t0)
+                        first = first if first is not None else deltas[-1]
                     if (result := _result_text(line)) is not None:
                         done, text = time.perf_counter() - t0, result
                         proc.stdin.close()
@@ -482,4 +496,4 @@ def server_argv_cli(
                 prompt_file.unlink()
     if first is None or done is None or text is None or proc.returncode != 0:
         raise RuntimeError(f"server-argv CLI run failed (rc {proc.returncode})")
-    return Timing(first, done, end, text)
+    return Timing(first, done, end, text, deltas)
