@@ -18,6 +18,7 @@ def test_safe_flags_and_no_client_text(tmp_path):
     prompt_file = tmp_path / "system.txt"
     argv = [
         *cli.build_argv("claude", conv(system="--danger", model="sonnet")),
+        *cli.model_flag("sonnet"),
         cli.system_prompt_flag(prompt_file),
     ]
     assert argv[0] == "claude"

@@ -29,3 +29,17 @@ class FakeCLI:
     def call(self) -> dict[str, Any]:
         [call] = self.calls()
         return call
+
+
+def messages(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """The conversation lines a run got on stdin (not control requests)."""
+    return [line for line in call["stdin"] if line.get("type") in ("user", "assistant")]
+
+
+def model(call: dict[str, Any]) -> str | None:
+    """The model a run answered with: a warm process may have been switched with set_model."""
+    for line in reversed(call["stdin"]):
+        if line.get("type") == "control_request" and line["request"].get("subtype") == "set_model":
+            return str(line["request"]["model"])
+    flags = [a for a in call["argv"] if a.startswith("--model=")]
+    return flags[-1].split("=", 1)[1] if flags else None

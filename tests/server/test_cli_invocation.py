@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from fake_claude_log import FAKE_CLAUDE
+from fake_cli import messages, model
 
 CLIENT_TEXT = "--model=opus @/etc/passwd /cost"
 
@@ -29,10 +30,10 @@ def test_client_text_never_reaches_argv_and_tools_are_off(client, fake_cli):
     argv = call["argv"][1:]
     assert not any("passwd" in a or "/cost" in a for a in argv)
     assert "--tools=" in argv and "--setting-sources=" in argv and "--strict-mcp-config" in argv
-    assert "--model=sonnet" in argv
+    assert model(call) == "sonnet"
     assert call["system_prompt_file"]["content"] == f"-{CLIENT_TEXT}"
     assert not os.path.exists(call["system_prompt_file"]["path"])  # removed after the run
-    [line] = call["stdin"]
+    [line] = messages(call)
     assert line["client_composed"] is True
     assert line["message"]["content"] == CLIENT_TEXT
 
@@ -47,7 +48,7 @@ def test_history_is_seeded_as_turns(client, fake_cli):
         ],
     )
     assert response.status_code == 200
-    lines = fake_cli.call()["stdin"]
+    lines = messages(fake_cli.call())
     assert [(x["type"], x.get("shouldQuery", True)) for x in lines] == [
         ("user", False),
         ("assistant", True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fake_cli import messages
 
 
 def ask(client, messages, session="s-1", path="/v1/chat/completions", **extra):
@@ -21,7 +22,7 @@ def assistant(text):
 
 
 def sent(run) -> list[tuple[str, object]]:
-    return [(line["type"], line["message"]["content"]) for line in run["stdin"]]
+    return [(line["type"], line["message"]["content"]) for line in messages(run)]
 
 
 def test_new_message_only_client(client, fake_cli):

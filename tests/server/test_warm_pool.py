@@ -95,3 +95,19 @@ def test_pool_size_zero_starts_nothing_ahead(settings, fake_cli):
         ask(client)
         assert client.get("/health").json()["warm"] == {"size": 0}
     assert len([r for r in read_log(fake_cli.log) if "-p" in r["argv"]]) == 1
+
+
+def test_a_warm_process_switches_model_instead_of_missing(pooled, fake_cli):
+    [ready] = wait_warm(fake_cli)  # started for the default model, opus
+    response = pooled.post(
+        "/v1/chat/completions",
+        json={"model": "haiku", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    assert response.json()["model"] == "claude-haiku-5-5"
+    [run] = fake_cli.calls()
+    assert run["pid"] == ready["pid"]
+    assert "--model=opus" in run["argv"]
+    kinds = [(line["type"], line.get("request", {}).get("model")) for line in run["stdin"]]
+    assert kinds == [("control_request", "haiku"), ("user", None)]  # switched, then asked
+    warm = pooled.get("/health").json()["warm"]
+    assert (warm["hits"], warm["misses"]) == (1, 0)

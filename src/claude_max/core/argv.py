@@ -42,7 +42,8 @@ _DROPPED_ENV = (
 
 
 def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) -> list[str]:
-    """Everything but the system prompt, which `system_prompt_flag` adds once it has a file."""
+    """Everything but the model and the system prompt, which `start` adds (`model_flag`,
+    `system_prompt_flag`): a warm process can still switch models (`set_model_line`)."""
     argv = [claude, *SAFE_FLAGS]
     opts = conv.options
     if opts.persist or opts.resume:
@@ -53,8 +54,6 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
             argv.append("--fork-session")
     if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
         argv[argv.index("--tools=")] = f"--tools={','.join(tools)}"
-    if conv.model:
-        argv.append(f"--model={conv.model}")
     if opts.thinking == "disabled":
         argv.append("--thinking=disabled")
     elif opts.thinking == "enabled":
@@ -64,6 +63,20 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
     if opts.effort:
         argv.append(f"--effort={opts.effort}")
     return argv
+
+
+def model_flag(model: str | None) -> list[str]:
+    return [f"--model={model}"] if model else []
+
+
+def set_model_line(request_id: str, model: str) -> dict[str, Any]:
+    """Switch a running CLI's model for its next turn (an alias costs no extra call; a full id
+    makes the CLI send a one-token probe first, FACTS §9)."""
+    return {
+        "type": "control_request",
+        "request_id": request_id,
+        "request": {"subtype": "set_model", "model": model},
+    }
 
 
 def system_prompt_flag(path: Path | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
@@ -21,11 +21,17 @@ from claude_max.core.settings import Settings
 
 @dataclass(frozen=True)
 class LaunchSpec:
-    argv: tuple[str, ...]  # all but the system prompt flag
+    argv: tuple[str, ...]  # all but the model and system prompt flags
     env: tuple[tuple[str, str], ...]
     cwd: str
     tmpdir: str
     system: str | None
+    model: str | None = None
+
+    @property
+    def warm_key(self) -> LaunchSpec:
+        """What a warm process must match: all but the model, which it can switch."""
+        return replace(self, model=None)
 
 
 def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
@@ -37,6 +43,7 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
         cwd=str(settings.workdir()),
         tmpdir=str(settings.tmpdir()),
         system=conv.system or None,
+        model=conv.model,
     )
 
 
@@ -48,7 +55,7 @@ async def start(spec: LaunchSpec) -> CLIProcess:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(spec.system)
         prompt_file = Path(name)
-    argv = [*spec.argv, cli.system_prompt_flag(prompt_file)]
+    argv = [*spec.argv, *cli.model_flag(spec.model), cli.system_prompt_flag(prompt_file)]
     try:
         proc = await spawn(argv, env=dict(spec.env), cwd=Path(spec.cwd))
     except BaseException:
@@ -56,6 +63,7 @@ async def start(spec: LaunchSpec) -> CLIProcess:
         raise
     if prompt_file is not None:
         proc.on_close(lambda: _remove(prompt_file))
+    proc.model = spec.model
     return proc
 
 

@@ -58,6 +58,18 @@ class StreamParser:
     def usage(self) -> Usage:
         return self._done_usage + self._current_usage
 
+    @staticmethod
+    def control_response(line: bytes | str) -> dict[str, Any] | None:
+        """The `response` of a control_response line (None for any other line)."""
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            return None
+        if isinstance(obj, dict) and obj.get("type") == "control_response":
+            response = obj.get("response")
+            return response if isinstance(response, dict) else None
+        return None
+
     def feed(self, line: bytes | str) -> list[Event]:
         try:
             obj = json.loads(line)

@@ -47,7 +47,8 @@ class Pool:
         return sum(len(procs) for procs in self._idle.values())
 
     async def take(self, spec: LaunchSpec) -> CLIProcess:
-        """A ready process for `spec`, else a new one; either way, start a replacement."""
+        """A ready process for `spec` (possibly started for another model: check `.model`
+        and switch it), else a new one; either way, start a replacement."""
         proc = self._pop(spec)
         if proc is None:
             self.misses += 1
@@ -60,9 +61,10 @@ class Pool:
         """Start one process for `spec` in the background, if the pool has room or can make it."""
         if self.size <= 0 or self._closed:
             return
-        self._idle.setdefault(spec, [])
-        self._idle.move_to_end(spec)
-        while self.ready + self._starting >= self.size and self._evict_one(keep=spec):
+        key = spec.warm_key
+        self._idle.setdefault(key, [])
+        self._idle.move_to_end(key)
+        while self.ready + self._starting >= self.size and self._evict_one(keep=key):
             pass
         if self.ready + self._starting >= self.size:
             return
@@ -96,9 +98,10 @@ class Pool:
 
     def _pop(self, spec: LaunchSpec) -> CLIProcess | None:
         now = time.monotonic()
-        idle = self._idle.get(spec, [])
-        while idle:
-            item = idle.pop(0)
+        idle = self._idle.get(spec.warm_key, [])
+        same_model = [i for i in idle if i.proc.model == spec.model]
+        for item in same_model + [i for i in idle if i not in same_model]:
+            idle.remove(item)
             if item.proc.returncode is None and now - item.born < self.ttl:
                 return item.proc
             self._retire(item.proc)
@@ -122,7 +125,7 @@ class Pool:
         if self._closed:
             await proc.aclose(grace=0.0)
             return
-        self._idle.setdefault(spec, []).append(_Idle(proc))
+        self._idle.setdefault(spec.warm_key, []).append(_Idle(proc))
         self._spawn(self._expire(proc))
 
     async def _expire(self, proc: CLIProcess) -> None:

@@ -76,6 +76,8 @@ async def run(
     finished = False
     try:
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
+        if spec.model and proc.model != spec.model:  # a warm process started for another model
+            await _switch_model(proc, spec.model, clock)
         async for event in _drive(proc, conv, clock):
             if isinstance(event, Result):
                 finished = True
@@ -115,6 +117,19 @@ async def _lines(proc: CLIProcess, clock: _Clock) -> AsyncIterator[bytes]:
         if line is None:
             return
         yield line
+
+
+async def _switch_model(proc: CLIProcess, model: str, clock: _Clock) -> None:
+    request_id = f"model_{next(_interrupt_ids)}"
+    await proc.send(cli.set_model_line(request_id, model))
+    async for line in _lines(proc, clock):
+        response = StreamParser.control_response(line)
+        if response is not None and response.get("request_id") == request_id:
+            if response.get("subtype") != "success":
+                raise CLIProcessError(f"The CLI could not switch to model {model}: {response}")
+            proc.model = model
+            return
+    raise await _no_result(proc)
 
 
 async def _no_result(proc: CLIProcess) -> ClaudeMaxError:

@@ -66,6 +66,7 @@ class CLIProcess:
         self._stderr: collections.deque[bytes] = collections.deque(maxlen=50)
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
         self._cleanups: list[Callable[[], None]] = []
+        self.model: str | None = None  # the model it was started with (--model)
         LIVE.add(self)
 
     def on_close(self, cleanup: Callable[[], None]) -> None:
