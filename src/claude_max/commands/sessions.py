@@ -152,6 +152,7 @@ def delete(
 ) -> None:
     """Delete conversations."""
     from claude_max.core.errors import ClaudeMaxError
+    from claude_max.sessions import cli_files
     from claude_max.sessions.store import short_id
     from claude_max.terminal import console
 
@@ -165,6 +166,7 @@ def delete(
             names = ", ".join(short_id(s.id) for s in found)
             typer.confirm(f"Delete {names}?", abort=True, err=True)
         store.delete([s.id for s in found])
+        cli_files.remove(s.cli_session_id for s in found)
     finally:
         store.close()
     if json_:
@@ -180,13 +182,16 @@ def clear(
     json_: JSON = False,
 ) -> None:
     """Delete every saved conversation."""
+    from claude_max.sessions import cli_files
     from claude_max.terminal import console
 
     store = _store()
     try:
         if not yes and console.stdin_is_interactive() and not json_:
             typer.confirm("Delete all sessions?", abort=True, err=True)
+        everything = store.list()
         count = store.clear()
+        cli_files.remove(s.cli_session_id for s in everything)
     finally:
         store.close()
     print(json.dumps({"deleted": count}) if json_ else f"deleted {count} session(s)")

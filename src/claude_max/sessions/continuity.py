@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import Result
+from claude_max.sessions import cli_files
 from claude_max.sessions.store import SessionStore, history_hash
 from claude_max.sessions.thread import Thread
 
@@ -38,6 +39,7 @@ def plan(store: SessionStore, key: str, conv: Conversation) -> Plan:
             )
             return Plan(resumed, Thread(store, session, model=conv.model, source="http"), [])
         store.delete([key])  # diverged: the session follows the client's history from now on
+        cli_files.remove([session.cli_session_id])  # the old branch is never resumed again
         session = None
     if session is None:
         first = conv.turns[0].text if conv.turns else ""
