@@ -12,20 +12,25 @@ from fake_claude_log import FAKE_CLAUDE, read_log
 from waiting import gone, wait_until
 
 
-@pytest.fixture
-def repl(tmp_path: Path, claude_max_home: Path):
-    log = tmp_path / "fake.log"
-    env = dict(
+def pty_env(log: Path, home: Path, *, delay_ms: int, chunks: int) -> dict[str, str]:
+    """A terminal running `claude-max` against the fake CLI's slow scenario."""
+    return dict(
         os.environ,
         CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
-        CLAUDE_MAX_HOME=str(claude_max_home),
+        CLAUDE_MAX_HOME=str(home),
         FAKE_CLAUDE_LOG=str(log),
         FAKE_CLAUDE_SCENARIO="slow",
-        FAKE_CLAUDE_DELAY_MS="30",
-        FAKE_CLAUDE_CHUNKS="3",
+        FAKE_CLAUDE_DELAY_MS=str(delay_ms),
+        FAKE_CLAUDE_CHUNKS=str(chunks),
         TERM="xterm",
         COLUMNS="100",
     )
+
+
+@pytest.fixture
+def repl(tmp_path: Path, claude_max_home: Path):
+    log = tmp_path / "fake.log"
+    env = pty_env(log, claude_max_home, delay_ms=30, chunks=3)
     child = pexpect.spawn(
         sys.executable, ["-m", "claude_max", "chat"], env=env, encoding="utf-8", timeout=20
     )
@@ -87,16 +92,7 @@ def test_multiline_and_exit_command(repl):
 
 def test_ctrl_c_in_one_shot_mode_keeps_what_arrived_and_exits_130(tmp_path, claude_max_home):
     log = tmp_path / "fake.log"
-    env = dict(
-        os.environ,
-        CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
-        CLAUDE_MAX_HOME=str(claude_max_home),
-        FAKE_CLAUDE_LOG=str(log),
-        FAKE_CLAUDE_SCENARIO="slow",
-        FAKE_CLAUDE_DELAY_MS="100",
-        FAKE_CLAUDE_CHUNKS="30",
-        TERM="xterm",
-    )
+    env = pty_env(log, claude_max_home, delay_ms=100, chunks=30)
     child = pexpect.spawn(
         sys.executable,
         ["-m", "claude_max", "chat", "--raw", "a prompt long enough for thirty chunks"],

@@ -16,22 +16,14 @@ from typing import Any
 import pytest
 from fake_claude_log import FAKE_CLAUDE, TRANSCRIPTS_DIR, read_log
 
+from claude_max.core.argv import SAFE_FLAGS
+
 pytestmark = pytest.mark.timeout(60)
 
 READ_TIMEOUT = 10.0
 
-# What claude-max passes (FACTS.md §9 / the brief), minus per-request options.
-BASE_ARGV = [
-    "-p",
-    "--output-format=stream-json",
-    "--verbose",
-    "--include-partial-messages",
-    "--input-format=stream-json",
-    "--tools=",
-    "--setting-sources=",
-    "--strict-mcp-config",
-    "--no-session-persistence",
-]
+# What claude-max passes, minus per-request options.
+BASE_ARGV = list(SAFE_FLAGS)
 
 
 def user(content: Any, *, query: bool = True) -> dict[str, Any]:

@@ -64,15 +64,6 @@ def resolve(name: str | None) -> str:
     raise ModelNotFound(name)
 
 
-def find(name: str) -> Model | None:
-    """The catalog entry for an id or alias (None for pass-through ids)."""
-    try:
-        key = resolve(name)
-    except ModelNotFound:
-        return None
-    return _BY_NAME.get(key)
-
-
 def default_model() -> Model:
     return _BY_NAME[DEFAULT_ALIAS]
 

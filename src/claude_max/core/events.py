@@ -98,6 +98,15 @@ class Result:
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
+def gather(text: str, event: object) -> str:
+    """The answer text after `event`: a delta appends, a reset cuts back to what stays."""
+    if isinstance(event, TextDelta):
+        return text + event.text
+    if isinstance(event, TextReset):
+        return text[: event.keep]
+    return text
+
+
 Event = (
     Started
     | TextDelta

@@ -38,6 +38,7 @@ from claude_max.core.events import (
     ThinkingDelta,
     ToolUse,
     Usage,
+    gather,
 )
 from claude_max.core.launch import launch_spec, start
 from claude_max.core.parse import StreamParser, error_for
@@ -238,11 +239,8 @@ async def complete(conv: Conversation, settings: Settings, *, pool: Pool | None 
     tools: list[ToolUse] = []
     async with contextlib.aclosing(run(conv, settings, pool=pool)) as events:
         async for event in events:
-            if isinstance(event, TextDelta):
-                text += event.text
-            elif isinstance(event, TextReset):
-                text = text[: event.keep]
-            elif isinstance(event, ThinkingDelta):
+            text = gather(text, event)
+            if isinstance(event, ThinkingDelta):
                 thinking += event.text
             elif isinstance(event, SignatureDelta):
                 signature = event.signature

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from claude_max import __version__
 from claude_max.core import catalog
 from claude_max.core.errors import InvalidRequest
-from claude_max.core.events import Event, Result, TextDelta, TextReset, ThinkingDelta, ToolUse
+from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, gather
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
 from claude_max.server.body import read_json
@@ -141,11 +141,8 @@ async def _recording(events: AsyncIterator[Event], plan: continuity.Plan) -> Asy
     text = ""
     async with contextlib.aclosing(events):  # type: ignore[type-var]
         async for event in events:
-            if isinstance(event, TextDelta):
-                text += event.text
-            elif isinstance(event, TextReset):
-                text = text[: event.keep]
-            elif isinstance(event, Result):
+            text = gather(text, event)
+            if isinstance(event, Result):
                 continuity.record(plan, text, event)
             yield event
 

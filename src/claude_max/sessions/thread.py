@@ -43,6 +43,30 @@ class Thread:
         self.source = source
         self.last_cost = 0.0  # what the last recorded turn cost
 
+    @classmethod
+    def open(
+        cls,
+        store: SessionStore,
+        *,
+        resume: str | None = None,
+        latest: bool = False,
+        model: str | None = None,
+        system: str | None = None,
+    ) -> Thread:
+        """The chat to continue (`-r ID` / `-c`), or a new one; unknown ids are clear errors."""
+        from claude_max.core.errors import ClaudeMaxError
+
+        session = None
+        if resume:
+            session = store.find(resume)
+        elif latest:
+            session = store.latest(source="chat")
+            if session is None:
+                raise ClaudeMaxError(
+                    "There is no earlier chat to continue.", hint="Start one: claude-max chat"
+                )
+        return cls(store, session, model=model, system=system)
+
     @property
     def id(self) -> str | None:
         return self.session.id if self.session else None

@@ -6,6 +6,7 @@ Every answered prompt is saved as a session turn, so `chat -c` can carry on from
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -48,12 +49,19 @@ def output_for(request: Request) -> Output:
 def run_once(request: Request, settings: Settings) -> int:
     """Answer the request; return the exit code (errors print `Error: ...` on stderr)."""
     from claude_max.sessions.store import SessionStore
+    from claude_max.sessions.thread import Thread
 
     started = time.monotonic()
     store = SessionStore.default()
     try:
-        thread = open_thread(store, request)
-        with store.lock(thread.id) if thread.id else _nothing():
+        thread = Thread.open(
+            store,
+            resume=request.resume,
+            latest=request.continue_latest,
+            model=request.model,
+            system=request.system,
+        )
+        with store.lock(thread.id) if thread.id else contextlib.nullcontext():
             conv = thread.conversation(request.text)
             if request.stream:
                 renderer = StreamRenderer(
@@ -80,31 +88,6 @@ def run_once(request: Request, settings: Settings) -> int:
         line = usage_line(result, time.monotonic() - started, cost=thread.last_cost)
         console.stderr_console().print(line, style="dim")
     return 0
-
-
-def open_thread(store, request: Request):
-    """The session to continue (-c / -r), or a new one."""
-    from claude_max.core.errors import ClaudeMaxError
-    from claude_max.sessions.thread import Thread
-
-    session = None
-    if request.resume:
-        session = store.find(request.resume)
-    elif request.continue_latest:
-        session = store.latest(source="chat")
-        if session is None:
-            raise ClaudeMaxError(
-                "There is no earlier chat to continue.", hint="Start one: claude-max chat"
-            )
-    return Thread(store, session, model=request.model, system=request.system)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _whole(request: Request, conv, settings: Settings) -> tuple[str, Result]:

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from claude_max.core.events import Event, Result, TextDelta, TextReset, ThinkingDelta
+from claude_max.core.events import Event, Result, TextDelta, TextReset, ThinkingDelta, gather
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -98,7 +98,7 @@ class StreamRenderer:
         if isinstance(event, TextDelta):
             self._stop_spinner()
             self._end_thinking()
-            self.text += event.text
+            self.text = gather(self.text, event)
             if self.output.markdown:
                 self._markdown(event.text)
             else:
@@ -109,7 +109,7 @@ class StreamRenderer:
                 self._thinking_open = True
                 self._err.print(event.text, style="dim", end="")
         elif isinstance(event, TextReset):
-            self.text = self.text[: event.keep]
+            self.text = gather(self.text, event)
             if self._err is not None:
                 self._err.print("\n[retrying after a broken stream]", style="dim")
         elif isinstance(event, Result):

@@ -12,17 +12,13 @@ import asyncio
 import contextlib
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from claude_max.core import catalog
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.settings import Settings
+from claude_max.sessions.thread import Thread
 from claude_max.terminal import console
 from claude_max.terminal.render import Output, StreamRenderer, stream_reply, usage_line
-
-if TYPE_CHECKING:
-    from claude_max.sessions.store import Session
-    from claude_max.sessions.thread import Thread
 
 PROMPT = "> "
 CONTINUATION = "... "
@@ -72,24 +68,21 @@ class Repl:
 
     # -- input
 
-    def _new_thread(self, session: Session | None = None) -> Thread:
-        from claude_max.sessions.thread import Thread
-
-        return Thread(self.store, session, model=self.model, system=self.system)
+    def _new_thread(self) -> Thread:
+        return Thread(self.store, model=self.model, system=self.system)
 
     def loop(self) -> None:
         from claude_max.sessions.store import short_id
 
         try:
-            if self._resume:
-                self.thread = self._new_thread(self.store.find(self._resume))
-            elif self._continue:
-                latest = self.store.latest(source="chat")
-                if latest is None:
-                    raise ClaudeMaxError(
-                        "There is no earlier chat to continue.", hint="Start one: claude-max chat"
-                    )
-                self.thread = self._new_thread(latest)
+            if self._resume or self._continue:
+                self.thread = Thread.open(
+                    self.store,
+                    resume=self._resume,
+                    latest=self._continue,
+                    model=self.model,
+                    system=self.system,
+                )
         except ClaudeMaxError as exc:
             self.store.close()
             console.fail(exc)
