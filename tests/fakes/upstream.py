@@ -28,7 +28,8 @@ Replies (``type``):
 - ``thinking``: a thinking block (``thinking``; ``thinking_delta`` chunks, then a
   ``signature_delta`` "fake-signature"), then a text block (``text``, default "ok").
 - ``tool_use``: optional ``text`` block, then a tool_use block (``name``, ``input``, optional
-  ``id``), input streamed as ``input_json_delta``; stop_reason ``tool_use``.
+  ``id``), or one per entry of ``calls`` (a list of such objects: parallel calls), input
+  streamed as ``input_json_delta``; stop_reason ``tool_use``.
 - ``error``: HTTP ``status`` (default 500) with ``{"type":"error","error":{"type":..,
   "message":..}}``; ``error_type`` defaults by status, ``message`` defaults to the error type,
   ``headers`` are extra response headers (e.g. ``{"x-should-retry": "false"}``).
@@ -122,8 +123,14 @@ def _validate_reply(reply: Any, where: str) -> None:
     kind = reply.get("type")
     if kind not in REPLY_TYPES:
         raise ValueError(f"{where}: unknown reply type {kind!r} (known: {sorted(REPLY_TYPES)})")
-    if kind == "tool_use" and not isinstance(reply.get("name"), str):
-        raise ValueError(f"{where}: a tool_use reply needs a 'name'")
+    if kind == "tool_use":
+        calls = reply.get("calls")
+        if calls is not None and not (
+            isinstance(calls, list) and calls and all(isinstance(c, dict) for c in calls)
+        ):
+            raise ValueError(f"{where}: 'calls' must be a non-empty list of objects")
+        if not all(isinstance(c.get("name"), str) for c in calls or [reply]):
+            raise ValueError(f"{where}: a tool_use reply needs a 'name' (in each of 'calls')")
     chunks = reply.get("chunks", 1)
     if not isinstance(chunks, int) or chunks < 1:
         raise ValueError(f"{where}: 'chunks' must be an int >= 1")
@@ -274,14 +281,15 @@ class _Plan:
         elif kind == "tool_use":
             if reply.get("text"):
                 self.blocks.append({"type": "text", "text": str(reply["text"])})
-            self.blocks.append(
-                {
-                    "type": "tool_use",
-                    "id": str(reply.get("id") or f"toolu_{_hex(24)}"),
-                    "name": reply["name"],
-                    "input": reply.get("input", {}),
-                }
-            )
+            for call in reply.get("calls") or [reply]:
+                self.blocks.append(
+                    {
+                        "type": "tool_use",
+                        "id": str(call.get("id") or f"toolu_{_hex(24)}"),
+                        "name": call["name"],
+                        "input": call.get("input", {}),
+                    }
+                )
         self.chunks: int = reply.get("chunks", 1)
         self.delay = float(reply.get("delay_ms", 0)) / 1000
         default_stop = "tool_use" if kind == "tool_use" else "end_turn"

@@ -8,12 +8,21 @@ are never interpreted (FACTS §3, §9).
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from claude_max.core.conversation import Conversation, ImagePart, TextPart, Turn
+from claude_max.core import client_tools
+from claude_max.core.conversation import (
+    Conversation,
+    ImagePart,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Turn,
+)
 from claude_max.core.settings import Settings
 
 # Safe by default: no tools, none of the user's settings, hooks, MCP servers or CLAUDE.md,
@@ -54,6 +63,10 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
             argv.append("--fork-session")
     if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
         argv[argv.index("--tools=")] = f"--tools={','.join(tools)}"
+    if client_tools.declared(conv):  # the client's tools, which run at the client
+        argv.extend(client_tools.flags())
+    if opts.json_schema:
+        argv.append(f"--json-schema={opts.json_schema}")
     if opts.thinking == "disabled":
         argv.append("--thinking=disabled")
     elif opts.thinking == "enabled":
@@ -101,18 +114,32 @@ def content_blocks(turn: Turn) -> str | list[dict[str, Any]]:
     """A turn's content as the Messages API takes it: a plain string when it is one text."""
     if len(turn.parts) == 1 and isinstance(turn.parts[0], TextPart):
         return turn.parts[0].text
-    blocks: list[dict[str, Any]] = []
-    for part in turn.parts:
-        if isinstance(part, TextPart):
-            blocks.append({"type": "text", "text": part.text})
-        elif isinstance(part, ImagePart):
-            blocks.append(
-                {
-                    "type": "image",
-                    "source": {"type": "base64", "media_type": part.media_type, "data": part.data},
-                }
-            )
-    return blocks
+    return [_block(part) for part in turn.parts]
+
+
+def _block(part: TextPart | ImagePart | ToolCallPart | ToolResultPart) -> dict[str, Any]:
+    if isinstance(part, TextPart):
+        return {"type": "text", "text": part.text}
+    if isinstance(part, ImagePart):
+        return {
+            "type": "image",
+            "source": {"type": "base64", "media_type": part.media_type, "data": part.data},
+        }
+    if isinstance(part, ToolCallPart):
+        return {
+            "type": "tool_use",
+            "id": part.id,
+            "name": client_tools.cli_name(part.name),
+            "input": json.loads(part.input_json),
+        }
+    block: dict[str, Any] = {
+        "type": "tool_result",
+        "tool_use_id": part.tool_use_id,
+        "content": [_block(p) for p in part.content],
+    }
+    if part.is_error:
+        block["is_error"] = True
+    return block
 
 
 def user_line(turn: Turn, *, query: bool) -> dict[str, Any]:

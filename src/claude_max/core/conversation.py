@@ -25,8 +25,38 @@ class ImagePart:
     data: str
 
 
-Part = TextPart | ImagePart
+@dataclass(frozen=True, slots=True)
+class ToolCallPart:
+    """The assistant calling one of the client's tools (in the client's own names and ids)."""
+
+    id: str
+    name: str
+    input_json: str  # the arguments object, as canonical JSON
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultPart:
+    """What the client's tool returned for call `tool_use_id` (in a user turn)."""
+
+    tool_use_id: str
+    content: tuple[TextPart | ImagePart, ...]
+    is_error: bool = False
+
+
+Part = TextPart | ImagePart | ToolCallPart | ToolResultPart
 Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """A function the client offers the model; the client runs it, never the proxy."""
+
+    name: str
+    description: str
+    schema_json: str  # the JSON Schema of its input, canonical JSON
+
+
+ToolChoice = Literal["auto", "none", "required", "tool"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +83,12 @@ class Options:
     persist: bool = False
     resume: str | None = None
     fork: bool = False
+    # Client tools: how the model may use `Conversation.tools` ("tool": only `tool_name`),
+    # whether it may call several at once, and a JSON Schema the answer must follow.
+    tool_choice: ToolChoice = "auto"
+    tool_name: str | None = None
+    parallel_tools: bool = True
+    json_schema: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +97,17 @@ class Conversation:
     system: str | None = None
     model: str | None = None  # a CLI model name (alias or full id), already validated
     options: Options = field(default_factory=Options)
+    tools: tuple[Tool, ...] = ()
+
+    @property
+    def uses_tools(self) -> bool:
+        """Whether the CLI must be given the client's tools: offered, or used in the history
+        (the Messages API needs every tool a turn mentions declared)."""
+        if self.tools and self.options.tool_choice != "none":
+            return True
+        return any(
+            isinstance(p, (ToolCallPart, ToolResultPart)) for t in self.turns for p in t.parts
+        )
 
     @property
     def history(self) -> tuple[Turn, ...]:

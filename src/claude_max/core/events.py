@@ -49,10 +49,38 @@ class TextReset:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolUseStart:
+    """The model began a call of a client tool: its id and (the client's) tool name."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInputDelta:
+    """A fragment of a started call's arguments, as JSON text; the fragments concatenate."""
+
+    id: str
+    partial_json: str
+
+
+@dataclass(frozen=True, slots=True)
 class ToolUse:
+    """A whole tool call. After `ToolUseStart` it closes that call; alone (a message that was
+    not streamed) it is the call in one piece."""
+
     id: str
     name: str
     input: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRequest:
+    """A request the CLI makes of its host (MCP messages, tool permissions). Internal: the
+    core answers it and never yields it to a face."""
+
+    request_id: str
+    request: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +141,11 @@ Event = (
     | ThinkingDelta
     | SignatureDelta
     | TextReset
+    | ToolUseStart
+    | ToolInputDelta
     | ToolUse
     | Usage
     | MessageEnd
     | Result
+    | ControlRequest
 )

@@ -7,13 +7,16 @@ what the warm pool keys on.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
+from claude_max.core import client_tools
 from claude_max.core.conversation import Conversation
 from claude_max.core.runner import CLIProcess, spawn
 from claude_max.core.settings import Settings
@@ -27,6 +30,7 @@ class LaunchSpec:
     tmpdir: str
     system: str | None
     model: str | None = None
+    tools: str | None = None  # the MCP tools/list answer for the client's tools
 
     @property
     def warm_key(self) -> LaunchSpec:
@@ -37,13 +41,16 @@ class LaunchSpec:
 def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
     argv = cli.build_argv(settings.claude(), conv, tools=settings.allow_tools)
     env = cli.build_env(settings, conv)
+    tools = client_tools.declared(conv)
+    system = "\n\n".join(s for s in (conv.system, client_tools.instructions(conv)) if s)
     return LaunchSpec(
         argv=tuple(argv),
         env=tuple(sorted(env.items())),
         cwd=str(settings.workdir()),
         tmpdir=str(settings.tmpdir()),
-        system=conv.system or None,
+        system=system or None,
         model=conv.model,
+        tools=client_tools.listing(tools) if tools else None,
     )
 
 
@@ -64,7 +71,35 @@ async def start(spec: LaunchSpec) -> CLIProcess:
     if prompt_file is not None:
         proc.on_close(lambda: _remove(prompt_file))
     proc.model = spec.model
+    if spec.tools is not None:
+        await _offer_tools(proc, spec.tools)
     return proc
+
+
+async def _offer_tools(proc: CLIProcess, listing: str, timeout: float = 30.0) -> None:
+    """Answer the MCP exchange a CLI with client tools starts with (initialize, then
+    tools/list), so that it then waits for its first message like any other process.
+
+    Any other line, EOF or silence ends this early; the run that reads on reports it."""
+    while True:
+        try:
+            line = await asyncio.wait_for(proc.readline(), timeout)
+        except asyncio.TimeoutError:
+            return
+        if line is None:
+            return
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue
+        request = obj.get("request") if isinstance(obj, dict) else None
+        if obj.get("type") != "control_request" or not isinstance(request, dict):
+            proc.unread(line)
+            return
+        message = request.get("message") or {}
+        await proc.send(client_tools.mcp_answer(str(obj.get("request_id")), message, listing))
+        if message.get("method") == "tools/list":
+            return
 
 
 def _remove(path: Path | None) -> None:

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from claude_max.core.events import (
+    ControlRequest,
     Event,
     MessageEnd,
     Result,
@@ -25,7 +26,9 @@ from claude_max.core.events import (
     TextDelta,
     TextReset,
     ThinkingDelta,
+    ToolInputDelta,
     ToolUse,
+    ToolUseStart,
     Usage,
 )
 
@@ -49,6 +52,7 @@ class StreamParser:
         self._started = False
         self._streamed: set[str] = set()  # api message ids whose deltas we yielded
         self._text_by_block: dict[tuple[str, int], str] = {}
+        self._tool_blocks: dict[tuple[str, int], list[str]] = {}  # id, name, input JSON so far
         self._abandoned_text = ""  # yielded text that a broken stream took back
         self._done_usage = Usage()  # usage of finished upstream messages
         self._current_usage = Usage()  # of the message being streamed
@@ -94,6 +98,10 @@ class StreamParser:
             return self._assistant(obj)
         if kind == "result":
             return [self._result(obj)]
+        if kind == "control_request":
+            request = obj.get("request")
+            if isinstance(request, dict):
+                return [ControlRequest(str(obj.get("request_id") or ""), request)]
         return []
 
     def _stream_event(self, event: dict[str, Any], line: dict[str, Any]) -> list[Event]:
@@ -104,14 +112,35 @@ class StreamParser:
             self.model = message.get("model") or self.model
             self._current_usage = usage_from(message.get("usage"))
             return [self.usage]
+        key = (message_id or "", int(event.get("index") or 0))
+        if etype == "content_block_start":
+            block = event.get("content_block") or {}
+            if block.get("type") != "tool_use":
+                return []
+            if message_id:
+                self._streamed.add(message_id)
+            self._tool_blocks[key] = [str(block.get("id") or ""), str(block.get("name") or ""), ""]
+            return [ToolUseStart(self._tool_blocks[key][0], self._tool_blocks[key][1])]
+        if etype == "content_block_stop":
+            tool = self._tool_blocks.pop(key, None)
+            if tool is None:
+                return []
+            try:
+                arguments = json.loads(tool[2]) if tool[2].strip() else {}
+            except ValueError:
+                arguments = {}
+            return [ToolUse(tool[0], tool[1], arguments if isinstance(arguments, dict) else {})]
         if etype == "content_block_delta":
             delta = event.get("delta") or {}
             dtype = delta.get("type")
             if message_id:
                 self._streamed.add(message_id)
+            if dtype == "input_json_delta" and key in self._tool_blocks:
+                fragment = str(delta.get("partial_json") or "")
+                self._tool_blocks[key][2] += fragment
+                return [ToolInputDelta(self._tool_blocks[key][0], fragment)] if fragment else []
             if dtype == "text_delta":
                 text = delta.get("text") or ""
-                key = (message_id or "", int(event.get("index") or 0))
                 self._text_by_block[key] = self._text_by_block.get(key, "") + text
                 self.text += text
                 return [TextDelta(text)] if text else []
@@ -171,9 +200,9 @@ class StreamParser:
                     ToolUse(block.get("id", ""), block.get("name", ""), block.get("input") or {})
                 )
         if message.get("usage") and message.get("stop_reason"):
-            # A whole (non-streamed) message: its usage is final.
+            # A whole (non-streamed) message: its usage is final, and it has ended.
             self._done_usage = self._done_usage + usage_from(message["usage"])
-            events.append(self.usage)
+            events.extend([self.usage, MessageEnd(message["stop_reason"])])
         return events
 
     def _unstreamed_text(self, text: str) -> list[Event]:

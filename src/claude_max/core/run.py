@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from claude_max.core import argv as cli
-from claude_max.core import runner
+from claude_max.core import client_tools, runner
 from claude_max.core.conversation import Conversation
 from claude_max.core.errors import (
     ClaudeMaxError,
@@ -29,6 +29,7 @@ from claude_max.core.errors import (
     ServerShuttingDown,
 )
 from claude_max.core.events import (
+    ControlRequest,
     Event,
     MessageEnd,
     Result,
@@ -36,7 +37,9 @@ from claude_max.core.events import (
     TextDelta,
     TextReset,
     ThinkingDelta,
+    ToolInputDelta,
     ToolUse,
+    ToolUseStart,
     Usage,
     gather,
 )
@@ -79,7 +82,7 @@ async def run(
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
         if spec.model and proc.model != spec.model:  # a warm process started for another model
             await _switch_model(proc, spec.model, clock)
-        async for event in _drive(proc, conv, clock):
+        async for event in _drive(proc, conv, clock, spec.tools):
             if isinstance(event, Result):
                 finished = True
             yield event
@@ -147,8 +150,74 @@ async def _no_result(proc: CLIProcess) -> ClaudeMaxError:
     )
 
 
-async def _drive(proc: CLIProcess, conv: Conversation, clock: _Clock) -> AsyncIterator[Event]:
+class _ToolCalls:
+    """The client-tool side of one run: answers the CLI's control requests, decides which
+    of the model's tool calls go to the client (tool_choice, parallel_tool_calls) under the
+    client's own names, and ends the turn once the model's message with them is complete."""
+
+    def __init__(self, proc: CLIProcess, conv: Conversation, listing: str | None) -> None:
+        self.proc, self.conv, self.listing = proc, conv, listing
+        self.names: dict[str, str] = {}  # call id -> client name, for calls shown to the client
+        self.hidden: set[str] = set()
+        self._waiting: list[str] = []  # permission requests held until the message is complete
+        self._message_done = False
+        self.handed_over = False  # the turn ended with calls for the client
+
+    def show(self, call_id: str, cli_name: str) -> str | None:
+        """The client's name for a call it should see, else None (and the call stays hidden)."""
+        if call_id in self.names:
+            return self.names[call_id]
+        if call_id in self.hidden:
+            return None
+        name = client_tools.client_name(cli_name)
+        ok = name is not None and client_tools.allowed(self.conv, name)
+        if ok and not self.conv.options.parallel_tools and self.names:
+            ok = False
+        if not ok or name is None:
+            self.hidden.add(call_id)
+            return None
+        self._message_done = False
+        self.names[call_id] = name
+        return name
+
+    async def answer(self, event: ControlRequest) -> None:
+        request, rid = event.request, event.request_id
+        subtype = request.get("subtype")
+        if subtype == "mcp_message":
+            await self.proc.send(
+                client_tools.mcp_answer(rid, request.get("message") or {}, self.listing or "{}")
+            )
+        elif subtype == "can_use_tool":
+            call_id = str(request.get("tool_use_id") or "")
+            if call_id in self.names:
+                self._waiting.append(rid)  # deny + interrupt once every call has streamed
+                await self._release()
+            else:  # not the client's tool, or one tool_choice rules out: the model goes on
+                await self.proc.send(
+                    client_tools.deny(
+                        rid, interrupt=False, message=client_tools.refusal_reason(self.conv)
+                    )
+                )
+        else:
+            await self.proc.send(client_tools.error_answer(rid, str(subtype)))
+
+    async def message_end(self) -> None:
+        self._message_done = True
+        await self._release()
+
+    async def _release(self) -> None:
+        if not self._message_done:
+            return
+        while self._waiting:
+            self.handed_over = True
+            await self.proc.send(client_tools.deny(self._waiting.pop(0), interrupt=True))
+
+
+async def _drive(
+    proc: CLIProcess, conv: Conversation, clock: _Clock, listing: str | None
+) -> AsyncIterator[Event]:
     parser = StreamParser()
+    calls = _ToolCalls(proc, conv, listing)
     lines = _lines(proc, clock)
     for turn in conv.history:
         if turn.role == "user":
@@ -161,7 +230,10 @@ async def _drive(proc: CLIProcess, conv: Conversation, clock: _Clock) -> AsyncIt
                         raise error
                     break
                 for event in events:
-                    yield event  # Started, from the CLI's init line
+                    if isinstance(event, ControlRequest):
+                        await calls.answer(event)
+                    else:
+                        yield event  # Started, from the CLI's init line
             else:
                 raise await _no_result(proc)
         else:
@@ -169,15 +241,25 @@ async def _drive(proc: CLIProcess, conv: Conversation, clock: _Clock) -> AsyncIt
     await proc.send(cli.user_line(conv.prompt, query=True))
 
     opts = conv.options
-    scanner = StopScanner(opts.stop)
+    structured = opts.json_schema is not None
+    scanner = StopScanner(() if structured else opts.stop)
     answer = ""  # the text yielded so far
     cut: tuple[str, str | None] | None = None  # (stop_reason, stop_sequence) once we stopped it
     async for line in lines:
         for event in parser.feed(line):
+            if isinstance(event, ControlRequest):
+                await calls.answer(event)
+                continue
             if isinstance(event, Result):
                 if cut is None and (tail := scanner.flush()):
                     answer += tail
                     yield TextDelta(tail)
+                if calls.handed_over:
+                    cut = cut or ("tool_use", None)  # the CLI reports our interrupt as an error
+                elif structured and cut is None and not event.is_error:
+                    answer = _structured(event)
+                    yield TextDelta(answer)
+                    cut = ("end_turn", None)
                 if cut is None and (error := error_for(event)):
                     raise error
                 stop_reason, stop_sequence = cut or (event.stop_reason, None)
@@ -192,7 +274,15 @@ async def _drive(proc: CLIProcess, conv: Conversation, clock: _Clock) -> AsyncIt
                 return
             if cut is not None:
                 continue  # after our own interrupt: drop whatever the CLI still streams
-            if isinstance(event, TextDelta):
+            if isinstance(event, (ToolUseStart, ToolUse)):
+                if (name := calls.show(event.id, event.name)) is not None:
+                    yield replace(event, name=name)
+            elif isinstance(event, ToolInputDelta):
+                if event.id in calls.names:
+                    yield event
+            elif structured and isinstance(event, (TextDelta, TextReset)):
+                continue  # the answer is the schema's JSON, given whole at the end
+            elif isinstance(event, TextDelta):
                 text, stop = scanner.feed(event.text)
                 if text:
                     answer += text
@@ -205,6 +295,7 @@ async def _drive(proc: CLIProcess, conv: Conversation, clock: _Clock) -> AsyncIt
                 answer = answer[: event.keep]
                 yield TextReset(keep=len(answer))
             elif isinstance(event, MessageEnd):
+                await calls.message_end()
                 if event.stop_reason == "max_tokens" and opts.max_tokens:
                     # The CLI would ask the model to go on (FACTS §2); the client asked to stop.
                     if tail := scanner.flush():
@@ -216,6 +307,18 @@ async def _drive(proc: CLIProcess, conv: Conversation, clock: _Clock) -> AsyncIt
             else:
                 yield event
     raise await _no_result(proc)
+
+
+def _structured(result: Result) -> str:
+    """The answer of a --json-schema run: the JSON the CLI validated against the schema."""
+    import json
+
+    value = result.raw.get("structured_output")
+    if value is None:
+        raise CLIProcessError(
+            "The model gave no answer that matches the JSON schema.", exit_code=None
+        )
+    return json.dumps(value, ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,7 @@ class CLIProcess:
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
         self._cleanups: list[Callable[[], None]] = []
         self.model: str | None = None  # the model it was started with (--model)
+        self._unread: list[bytes] = []
         LIVE.add(self)
 
     def on_close(self, cleanup: Callable[[], None]) -> None:
@@ -91,8 +92,14 @@ class CLIProcess:
         stdin.write(json.dumps(obj, ensure_ascii=False).encode() + b"\n")
         await stdin.drain()
 
+    def unread(self, line: bytes) -> None:
+        """Put back a line read too early: the next `readline` returns it."""
+        self._unread.append(line)
+
     async def readline(self) -> bytes | None:
         """The next stdout line, or None at EOF."""
+        if self._unread:
+            return self._unread.pop()
         stdout = self._proc.stdout
         assert stdout is not None
         line = await stdout.readline()

@@ -13,7 +13,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from claude_max.core import catalog
-from claude_max.core.conversation import Conversation, Options, Part, Role, TextPart
+from claude_max.core.conversation import (
+    Conversation,
+    ImagePart,
+    Options,
+    Part,
+    Role,
+    TextPart,
+    Tool,
+    ToolCallPart,
+    ToolResultPart,
+)
 from claude_max.core.errors import AnswerRetracted, ClaudeMaxError, InvalidRequest
 from claude_max.core.events import (
     Event,
@@ -23,6 +33,9 @@ from claude_max.core.events import (
     TextDelta,
     TextReset,
     ThinkingDelta,
+    ToolInputDelta,
+    ToolUse,
+    ToolUseStart,
     Usage,
 )
 from claude_max.core.run import Reply
@@ -49,18 +62,16 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
         if role == "user" and not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
             raise InvalidRequest(f"'{param}.content' must not be empty.", param=f"{param}.content")
         turns.append((role, parts))
-    choice = body.get("tool_choice")
-    if body.get("tools") and not (isinstance(choice, dict) and choice.get("type") == "none"):
-        raise InvalidRequest(
-            "Tool use (tools, tool_use, tool_result) is not supported by this claude-max version.",
-            param="tools",
-        )
+    tools = _tools(body.get("tools"))
+    choice, tool_name, parallel = _tool_choice(body.get("tool_choice"), tools)
+    merged = v.merge_turns(turns)
+    v.check_tool_pairs(merged, "messages")
     model = body.get("model")
     if model is not None:
         v.expect(model, str, "model", "a string")
     thinking, budget = _thinking(body.get("thinking"))
     return Conversation(
-        turns=v.merge_turns(turns),
+        turns=merged,
         system=_system(body.get("system")),
         model=catalog.resolve(model),
         options=Options(
@@ -68,8 +79,96 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
             stop=v.string_list(body.get("stop_sequences"), "stop_sequences"),
             thinking=thinking,
             thinking_budget=budget,
+            tool_choice=choice,
+            tool_name=tool_name,
+            parallel_tools=parallel,
+            json_schema=_output_format(body),
         ),
+        tools=tools,
     )
+
+
+def _tools(value: Any) -> tuple[Tool, ...]:
+    if value is None:
+        return ()
+    v.expect(value, list, "tools", "an array of tools")
+    tools: list[Tool] = []
+    for i, tool in enumerate(value):
+        where = f"tools.{i}"
+        v.expect(tool, dict, where, "an object")
+        if tool.get("type") not in (None, "custom"):
+            raise InvalidRequest(
+                f"'{where}.type' {tool.get('type')!r}: only client tools (name, description, "
+                "input_schema) are supported, not the API's server tools.",
+                param=f"{where}.type",
+            )
+        name = v.tool_name(tool.get("name"), f"{where}.name")
+        description = tool.get("description") or ""
+        v.expect(description, str, f"{where}.description", "a string")
+        schema = v.schema(tool.get("input_schema"), f"{where}.input_schema")
+        if any(t.name == name for t in tools):
+            raise InvalidRequest(f"Tool {name!r} is declared twice.", param=f"{where}.name")
+        tools.append(Tool(name, description, schema))
+    return tuple(tools)
+
+
+def _tool_choice(value: Any, tools: tuple[Tool, ...]) -> tuple[Any, str | None, bool]:
+    if value is None:
+        return ("auto" if tools else "none"), None, True
+    v.expect(value, dict, "tool_choice", "an object")
+    kind = value.get("type")
+    parallel = not value.get("disable_parallel_tool_use", False)
+    if kind in ("auto", "none"):
+        return kind, None, parallel
+    if kind == "any":
+        if not tools:
+            raise InvalidRequest("tool_choice 'any' needs 'tools'.", param="tool_choice")
+        return "required", None, parallel
+    if kind == "tool":
+        name = v.expect(value.get("name"), str, "tool_choice.name", "a string")
+        if not any(t.name == name for t in tools):
+            raise InvalidRequest(
+                f"tool_choice names {name!r}, which is not in 'tools'.", param="tool_choice.name"
+            )
+        return "tool", name, parallel
+    raise InvalidRequest(
+        "'tool_choice.type' must be 'auto', 'any', 'tool' or 'none'.", param="tool_choice.type"
+    )
+
+
+def _output_format(body: dict[str, Any]) -> str | None:
+    """Structured outputs: `output_config.format` (or the beta's `output_format`)."""
+    config = body.get("output_config")
+    fmt = config.get("format") if isinstance(config, dict) else body.get("output_format")
+    if fmt is None:
+        return None
+    v.expect(fmt, dict, "output_config.format", "an object")
+    if fmt.get("type") != "json_schema":
+        raise InvalidRequest(
+            "'output_config.format.type' must be 'json_schema'.", param="output_config.format.type"
+        )
+    return v.schema(fmt.get("schema"), "output_config.format.schema")
+
+
+def _tool_use(block: dict[str, Any], where: str) -> ToolCallPart:
+    return ToolCallPart(
+        v.tool_id(block.get("id"), f"{where}.id"),
+        v.tool_name(block.get("name"), f"{where}.name"),
+        v.tool_input(block.get("input", {}), f"{where}.input"),
+    )
+
+
+def _tool_result(block: dict[str, Any], where: str) -> ToolResultPart:
+    call_id = v.tool_id(block.get("tool_use_id"), f"{where}.tool_use_id")
+    content = block.get("content")
+    parts = [] if content is None else _parts(content, f"{where}.content")
+    if any(not isinstance(p, (TextPart, ImagePart)) for p in parts):
+        raise InvalidRequest(
+            f"'{where}.content' may hold only text and images.", param=f"{where}.content"
+        )
+    is_error = block.get("is_error", False)
+    v.expect(is_error, bool, f"{where}.is_error", "a boolean")
+    return ToolResultPart(call_id, tuple(parts), is_error)  # type: ignore[arg-type]
 
 
 def _thinking(value: Any) -> tuple[Any, int | None]:
@@ -132,12 +231,10 @@ def _parts(content: Any, param: str) -> list[Part]:
             parts.append(v.image(media_type, data, f"{where}.source.data"))
         elif kind in _HISTORY_ONLY:
             continue  # earlier turns' thinking is not needed to continue a conversation
-        elif kind in ("tool_use", "tool_result"):
-            raise InvalidRequest(
-                "Tool use (tools, tool_use, tool_result) is not supported by this "
-                "claude-max version.",
-                param=f"{where}.type",
-            )
+        elif kind == "tool_use":
+            parts.append(_tool_use(block, where))
+        elif kind == "tool_result":
+            parts.append(_tool_result(block, where))
         else:
             raise InvalidRequest(
                 f"'{where}.type' {kind!r} is not supported (use text or image).",
@@ -165,7 +262,10 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         content.append(
             {"type": "thinking", "thinking": reply.thinking, "signature": reply.signature}
         )
-    content.append({"type": "text", "text": reply.text})
+    if reply.text or not reply.tool_uses:
+        content.append({"type": "text", "text": reply.text})
+    for call in reply.tool_uses:
+        content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.input})
     return {
         "id": _message_id(),
         "type": "message",
@@ -188,16 +288,19 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
     sent = 0  # characters of answer text sent
     started = False
 
-    def open_block(kind: str) -> list[str]:
+    calls: set[str] = set()  # ids of the tool calls whose blocks were opened
+
+    def open_block(kind: str, empty: dict[str, Any] | None = None) -> list[str]:
         nonlocal index, block
         out = close_block()
         index += 1
         block = kind
-        empty = (
-            {"type": "text", "text": ""}
-            if kind == "text"
-            else {"type": "thinking", "thinking": "", "signature": ""}
-        )
+        if empty is None:
+            empty = (
+                {"type": "text", "text": ""}
+                if kind == "text"
+                else {"type": "thinking", "thinking": "", "signature": ""}
+            )
         out.append(_event("content_block_start", {"index": index, "content_block": empty}))
         if index == 0:
             out.append(_event("ping", {}))
@@ -218,7 +321,7 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
             if isinstance(event, Usage):
                 usage = event
                 continue
-            if not started and isinstance(event, (TextDelta, ThinkingDelta, Result)):
+            if not started and isinstance(event, _VISIBLE):
                 started = True
                 yield _event(
                     "message_start",
@@ -235,7 +338,24 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
                         }
                     },
                 )
-            if isinstance(event, TextDelta):
+            if isinstance(event, (ToolUseStart, ToolUse)) and event.id not in calls:
+                calls.add(event.id)
+                empty = {"type": "tool_use", "id": event.id, "name": event.name, "input": {}}
+                for line in open_block(event.id, empty):
+                    yield line
+                if isinstance(event, ToolUse):  # whole, not streamed: its input in one piece
+                    whole = json.dumps(event.input, ensure_ascii=False)
+                    yield _delta(index, {"type": "input_json_delta", "partial_json": whole})
+                    for line in close_block():
+                        yield line
+            elif isinstance(event, ToolInputDelta) and block == event.id:
+                yield _delta(
+                    index, {"type": "input_json_delta", "partial_json": event.partial_json}
+                )
+            elif isinstance(event, ToolUse) and block == event.id:
+                for line in close_block():
+                    yield line
+            elif isinstance(event, TextDelta):
                 if block != "text":
                     for line in open_block("text"):
                         yield line
@@ -269,6 +389,9 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
                 return
     except ClaudeMaxError as exc:
         yield _event("error", error_body(exc))
+
+
+_VISIBLE = (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, Result)
 
 
 def _delta(index: int, delta: dict[str, Any]) -> str:

@@ -14,7 +14,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from claude_max.core import catalog
-from claude_max.core.conversation import Conversation, Options, Part, Role, TextPart
+from claude_max.core.conversation import (
+    Conversation,
+    Options,
+    Part,
+    Role,
+    TextPart,
+    Tool,
+    ToolCallPart,
+    ToolResultPart,
+)
 from claude_max.core.errors import AnswerRetracted, ClaudeMaxError, InvalidRequest
 from claude_max.core.events import (
     Event,
@@ -23,6 +32,9 @@ from claude_max.core.events import (
     TextDelta,
     TextReset,
     ThinkingDelta,
+    ToolInputDelta,
+    ToolUse,
+    ToolUseStart,
     Usage,
 )
 from claude_max.core.run import Reply
@@ -58,26 +70,31 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
                 raise InvalidRequest(f"'{param}.content' must not be empty.", param=param)
             turns.append(("user", parts))
         elif role == "assistant":
-            if message.get("tool_calls") or message.get("function_call"):
-                raise _tools_unsupported(f"{param}.tool_calls")
+            if message.get("function_call") is not None:
+                raise _legacy_functions(f"{param}.function_call")
             text = "" if content is None else _text_only(content, f"{param}.content")
-            turns.append(("assistant", [TextPart(text)]))
-        elif role in ("tool", "function"):
-            raise _tools_unsupported(f"{param}.role")
+            calls = _tool_calls(message.get("tool_calls"), f"{param}.tool_calls")
+            turns.append(("assistant", [TextPart(text), *calls]))
+        elif role == "tool":
+            call_id = v.tool_id(message.get("tool_call_id"), f"{param}.tool_call_id")
+            output = "" if content is None else _text_only(content, f"{param}.content")
+            turns.append(("user", [ToolResultPart(call_id, (TextPart(output),))]))
+        elif role == "function":
+            raise _legacy_functions(f"{param}.role")
         else:
             raise InvalidRequest(
-                f"'{param}.role' must be one of system, developer, user, assistant; got {role!r}.",
+                f"'{param}.role' must be one of system, developer, user, assistant, tool; "
+                f"got {role!r}.",
                 param=f"{param}.role",
             )
-    if body.get("tools") and body.get("tool_choice") != "none":
-        raise _tools_unsupported("tools")
+    if body.get("functions") is not None or body.get("function_call") is not None:
+        raise _legacy_functions("functions")
     if body.get("n") not in (None, 1):
         raise InvalidRequest("Only n=1 is supported.", param="n")
-    fmt = body.get("response_format")
-    if fmt is not None and (not isinstance(fmt, dict) or fmt.get("type") != "text"):
-        raise InvalidRequest(
-            "response_format other than 'text' is not supported yet.", param="response_format"
-        )
+    tools = _tools(body.get("tools"))
+    choice, tool_name = _tool_choice(body.get("tool_choice"), tools)
+    parallel = body.get("parallel_tool_calls", True)
+    v.expect(parallel, bool, "parallel_tool_calls", "a boolean")
     max_tokens = v.optional_int(body, "max_completion_tokens") or v.optional_int(body, "max_tokens")
     effort = body.get("reasoning_effort")
     if effort is not None and (not isinstance(effort, str) or effort not in EFFORTS):
@@ -87,24 +104,118 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     model = body.get("model")
     if model is not None:
         v.expect(model, str, "model", "a string")
+    merged = v.merge_turns(turns)
+    v.check_tool_pairs(merged, "messages")
     return Conversation(
-        turns=v.merge_turns(turns),
+        turns=merged,
         system="\n\n".join(s for s in system if s) or None,
         model=catalog.resolve(model),
         options=Options(
             max_tokens=max_tokens,
             stop=v.string_list(body.get("stop"), "stop"),
             effort=EFFORTS.get(effort) if effort else None,
+            tool_choice=choice,
+            tool_name=tool_name,
+            parallel_tools=parallel,
+            json_schema=_response_format(body.get("response_format")),
         ),
+        tools=tools,
     )
 
 
-def _tools_unsupported(param: str) -> InvalidRequest:
+def _legacy_functions(param: str) -> InvalidRequest:
     return InvalidRequest(
-        "Function calling (tools, tool_calls, tool messages) is not supported by this "
-        "claude-max version.",
+        "The legacy 'functions'/'function_call' API is not supported; use 'tools', "
+        "'tool_choice' and role 'tool' messages.",
         param=param,
     )
+
+
+def _tools(value: Any) -> tuple[Tool, ...]:
+    if value is None:
+        return ()
+    v.expect(value, list, "tools", "an array of tools")
+    tools: list[Tool] = []
+    for i, tool in enumerate(value):
+        where = f"tools[{i}]"
+        v.expect(tool, dict, where, "an object")
+        if tool.get("type") != "function":
+            raise InvalidRequest(
+                f"'{where}.type' must be 'function'; got {tool.get('type')!r}.",
+                param=f"{where}.type",
+            )
+        function = v.expect(tool.get("function"), dict, f"{where}.function", "an object")
+        name = v.tool_name(function.get("name"), f"{where}.function.name")
+        description = function.get("description") or ""
+        v.expect(description, str, f"{where}.function.description", "a string")
+        schema = v.schema(
+            function.get("parameters"),
+            f"{where}.function.parameters",
+            default={"type": "object", "properties": {}},
+        )
+        if any(t.name == name for t in tools):
+            raise InvalidRequest(
+                f"Tool {name!r} is declared twice.", param=f"{where}.function.name"
+            )
+        tools.append(Tool(name, description, schema))
+    return tuple(tools)
+
+
+def _tool_choice(value: Any, tools: tuple[Tool, ...]) -> tuple[Any, str | None]:
+    if value is None:
+        return ("auto" if tools else "none"), None
+    if value in ("auto", "none", "required"):
+        if value == "required" and not tools:
+            raise InvalidRequest("tool_choice 'required' needs 'tools'.", param="tool_choice")
+        return value, None
+    if isinstance(value, dict) and value.get("type") == "function":
+        function = v.expect(value.get("function"), dict, "tool_choice.function", "an object")
+        name = v.expect(function.get("name"), str, "tool_choice.function.name", "a string")
+        if not any(t.name == name for t in tools):
+            raise InvalidRequest(
+                f"tool_choice names {name!r}, which is not in 'tools'.",
+                param="tool_choice.function.name",
+            )
+        return "tool", name
+    raise InvalidRequest(
+        "'tool_choice' must be 'auto', 'none', 'required' or "
+        '{"type": "function", "function": {"name": ...}}.',
+        param="tool_choice",
+    )
+
+
+def _response_format(value: Any) -> str | None:
+    if value is None:
+        return None
+    v.expect(value, dict, "response_format", "an object")
+    kind = value.get("type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return v.schema({"type": "object"}, "response_format")
+    if kind == "json_schema":
+        spec = v.expect(value.get("json_schema"), dict, "response_format.json_schema", "an object")
+        return v.schema(spec.get("schema"), "response_format.json_schema.schema")
+    raise InvalidRequest(
+        "'response_format.type' must be 'text', 'json_object' or 'json_schema'.",
+        param="response_format.type",
+    )
+
+
+def _tool_calls(value: Any, param: str) -> list[ToolCallPart]:
+    if value is None:
+        return []
+    v.expect(value, list, param, "an array")
+    calls = []
+    for i, call in enumerate(value):
+        where = f"{param}[{i}]"
+        v.expect(call, dict, where, "an object")
+        call_id = v.tool_id(call.get("id"), f"{where}.id")
+        function = v.expect(call.get("function"), dict, f"{where}.function", "an object")
+        name = v.tool_name(function.get("name"), f"{where}.function.name")
+        arguments = v.tool_input(function.get("arguments"), f"{where}.function.arguments")
+        calls.append(ToolCallPart(call_id, name, arguments))
+    return calls
 
 
 def _text_only(content: Any, param: str) -> str:
@@ -147,6 +258,15 @@ def _parts(content: Any, param: str) -> list[Part]:
     return parts
 
 
+def _tool_call(call: ToolUse) -> dict[str, Any]:
+    arguments = json.dumps(call.input, ensure_ascii=False)
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": arguments},
+    }
+
+
 def usage_body(usage: Usage) -> dict[str, Any]:
     prompt = usage.input_tokens + usage.cache_read_input_tokens + usage.cache_creation_input_tokens
     return {
@@ -167,6 +287,9 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": reply.text, "refusal": None}
     if reply.thinking:
         message["reasoning_content"] = reply.thinking
+    if reply.tool_uses:
+        message["content"] = reply.text or None
+        message["tool_calls"] = [_tool_call(call) for call in reply.tool_uses]
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -207,15 +330,25 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
         return _data(data)
 
     started = False
+    calls: dict[str, int] = {}  # tool call id -> its index in tool_calls
     try:
         async for event in events:
             if isinstance(event, Started):
                 model = event.model or model
                 continue
-            if not started and isinstance(event, (TextDelta, ThinkingDelta, Result)):
+            if not started and isinstance(event, _VISIBLE):
                 started = True
                 yield chunk({"role": "assistant", "content": ""})
-            if isinstance(event, TextDelta):
+            if isinstance(event, (ToolUseStart, ToolUse)) and event.id not in calls:
+                calls[event.id] = len(calls)
+                whole = json.dumps(event.input) if isinstance(event, ToolUse) else ""
+                call = {"id": event.id, "type": "function"}
+                call["function"] = {"name": event.name, "arguments": whole}
+                yield chunk({"tool_calls": [{"index": calls[event.id], **call}]})
+            elif isinstance(event, ToolInputDelta) and event.id in calls:
+                fragment = {"function": {"arguments": event.partial_json}}
+                yield chunk({"tool_calls": [{"index": calls[event.id], **fragment}]})
+            elif isinstance(event, TextDelta):
                 sent += len(event.text)
                 yield chunk({"content": event.text})
             elif isinstance(event, ThinkingDelta):
@@ -240,6 +373,9 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
                 return
     except ClaudeMaxError as exc:
         yield _data(error_body(exc))
+
+
+_VISIBLE = (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, Result)
 
 
 def _data(obj: dict[str, Any]) -> str:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 from typing import Any
 
-from claude_max.core.conversation import ImagePart, Part, Role, TextPart, Turn
+from claude_max.core.conversation import (
+    ImagePart,
+    Part,
+    Role,
+    TextPart,
+    ToolCallPart,
+    ToolResultPart,
+    Turn,
+)
 from claude_max.core.errors import InvalidRequest
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
@@ -69,4 +79,79 @@ def merge_turns(turns: list[tuple[Role, list[Part]]]) -> tuple[Turn, ...]:
             merged[-1][1].extend(parts)
         else:
             merged.append((role, list(parts)))
-    return tuple(Turn(role, tuple(parts)) for role, parts in merged)
+    # A user turn's tool results come before its text, as the Messages API requires.
+    return tuple(
+        Turn(role, tuple(sorted(parts, key=lambda p: not isinstance(p, ToolResultPart))))
+        for role, parts in merged
+    )
+
+
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+MAX_SCHEMA_BYTES = 100_000  # a --json-schema value travels in argv (128 KB per argument)
+
+
+def tool_name(value: Any, param: str) -> str:
+    expect(value, str, param, "a string")
+    if not _TOOL_NAME.match(value):
+        raise InvalidRequest(
+            f"'{param}' must be 1-64 letters, digits, '_' or '-'; got {value!r}.", param=param
+        )
+    return str(value)
+
+
+_TOOL_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+def tool_id(value: Any, param: str) -> str:
+    expect(value, str, param, "a string")
+    if not _TOOL_ID.match(value) or len(value) > 256:
+        raise InvalidRequest(
+            f"'{param}' must be letters, digits, '_' or '-' (as the Messages API requires); "
+            f"got {value!r}.",
+            param=param,
+        )
+    return str(value)
+
+
+def schema(value: Any, param: str, *, default: dict[str, Any] | None = None) -> str:
+    """A JSON Schema object as canonical JSON (its root must describe an object)."""
+    from claude_max.core.client_tools import canonical
+
+    if value is None and default is not None:
+        value = default
+    expect(value, dict, param, "a JSON Schema object")
+    if value.get("type", "object") != "object":
+        raise InvalidRequest(f"'{param}' must describe an object (type: object).", param=param)
+    text = canonical({"type": "object", **value})
+    if len(text.encode()) > MAX_SCHEMA_BYTES:
+        raise InvalidRequest(f"'{param}' is larger than {MAX_SCHEMA_BYTES} bytes.", param=param)
+    return text
+
+
+def tool_input(value: Any, param: str) -> str:
+    """A tool call's arguments (an object, or OpenAI's JSON text of one) as canonical JSON."""
+    from claude_max.core.client_tools import canonical
+
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise InvalidRequest(f"'{param}' is not valid JSON.", param=param) from None
+    expect(value, dict, param, "a JSON object")
+    return canonical(value)
+
+
+def check_tool_pairs(turns: tuple[Turn, ...], param: str) -> None:
+    """Every tool result answers a call of the assistant turn just before it."""
+    calls: set[str] = set()
+    for turn in turns:
+        if turn.role == "assistant":
+            calls = {p.id for p in turn.parts if isinstance(p, ToolCallPart)}
+            continue
+        for part in turn.parts:
+            if isinstance(part, ToolResultPart) and part.tool_use_id not in calls:
+                raise InvalidRequest(
+                    f"A tool result answers '{part.tool_use_id}', which the assistant message "
+                    "just before it did not call.",
+                    param=param,
+                )

@@ -16,7 +16,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from claude_max import __version__
 from claude_max.core import catalog
 from claude_max.core.errors import InvalidRequest
-from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, gather
+from claude_max.core.events import (
+    Event,
+    Result,
+    TextDelta,
+    ThinkingDelta,
+    ToolUse,
+    ToolUseStart,
+    gather,
+)
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
 from claude_max.server.body import read_json
@@ -83,6 +91,8 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
         raise InvalidRequest(
             "The X-Session-Id header must be 1 to 128 printable characters.", param="X-Session-Id"
         )
+    if not continuity.applies(conversation):
+        key = None
     held = contextlib.AsyncExitStack()  # the request's slot and session lock
     streaming = False  # once a stream owns them, it lets them go when it ends
     try:
@@ -181,7 +191,7 @@ async def _until_first_token(events: AsyncIterator[Event]) -> list[Event]:
     try:
         async for event in events:
             head.append(event)
-            if isinstance(event, (TextDelta, ThinkingDelta, ToolUse, Result)):
+            if isinstance(event, (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, Result)):
                 break
     except BaseException:
         await events.aclose()  # type: ignore[attr-defined]

@@ -5,7 +5,7 @@ the new message) is compared with the session's transcript: when it matches, or 
 the new message came, the CLI's session is resumed with just the new message, so nothing is
 sent to the model twice. When it differs (an edited or regenerated turn), the conversation
 starts over in a new CLI session seeded with the client's history; the old CLI session is left
-as it was and never mixed in.
+as it was and never mixed in. Conversations with client tools are not kept (`applies`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ from claude_max.core.events import Result
 from claude_max.sessions import cli_files
 from claude_max.sessions.store import SessionStore, history_hash
 from claude_max.sessions.thread import Thread
+
+
+def applies(conv: Conversation) -> bool:
+    """Whether a session can carry this conversation. Tool conversations cannot: the CLI
+    keeps a turn that handed calls to the client with a refusal in its history, so they are
+    answered from the history the client sends (which tool-using clients always send whole)."""
+    return not conv.uses_tools
 
 
 @dataclass
