@@ -8,6 +8,7 @@ import pytest
 
 from claude_max.core import errors
 from claude_max.core.events import (
+    ControlRequest,
     MessageEnd,
     Result,
     SignatureDelta,
@@ -15,6 +16,9 @@ from claude_max.core.events import (
     TextDelta,
     TextReset,
     ThinkingDelta,
+    ToolInputDelta,
+    ToolUse,
+    ToolUseStart,
     Usage,
 )
 from claude_max.core.parse import StreamParser, error_for
@@ -118,3 +122,78 @@ def test_garbage_lines_are_ignored():
     parser = StreamParser()
     assert parser.feed(b"not json at all") == []
     assert parser.feed(b"[1, 2]") == []
+
+
+def _out_lines(name: str) -> list[str]:
+    """stdout lines of a recorded stdin/stdout session (`+time dir payload` lines)."""
+    lines = []
+    for line in (TRANSCRIPTS / name).read_text().splitlines():
+        parts = line.split(None, 3)
+        if len(parts) == 4 and parts[0] == "+" and parts[2] == "out":
+            lines.append(parts[3])
+    return lines
+
+
+def test_sdk_mcp_session_yields_control_requests_and_the_tool_call():
+    parser = StreamParser()
+    events = [
+        e
+        for line in _out_lines("warm_sdk_mcp_tool_denied_interrupt.txt")
+        for e in parser.feed(line)
+    ]
+    requests = of(events, ControlRequest)
+    assert [r.request["subtype"] for r in requests] == ["mcp_message"] * 3 + ["can_use_tool"]
+    assert [r.request["message"].get("method") for r in requests[:3]] == [
+        "initialize",
+        "notifications/initialized",
+        "tools/list",
+    ]
+    assert requests[3].request["tool_use_id"] == "toolu_2805547dc49747d7a3168ad0"
+    [call] = of(events, ToolUse)  # a whole (not streamed) message: the call in one piece
+    assert (call.name, call.input) == ("mcp__proxy__get_weather", {"city": "Paris"})
+
+
+def test_streamed_tool_use_blocks_become_start_fragments_and_the_whole_call():
+    parser = StreamParser()
+    lines = [
+        {"type": "stream_event", "api_message_id": "m1", "event": e}
+        for e in [
+            {
+                "type": "content_block_start",
+                "index": 1,
+                "content_block": {"type": "tool_use", "id": "t1", "name": "n", "input": {}},
+            },
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "input_json_delta", "partial_json": '{"a"'},
+            },
+            {
+                "type": "content_block_delta",
+                "index": 1,
+                "delta": {"type": "input_json_delta", "partial_json": ": 1}"},
+            },
+            {"type": "content_block_stop", "index": 1},
+        ]
+    ]
+    lines.append(
+        {
+            "type": "assistant",
+            "message": {
+                "id": "m1",
+                "content": [{"type": "tool_use", "id": "t1", "name": "n", "input": {"a": 1}}],
+            },
+        }
+    )
+    events = [e for line in lines for e in parser.feed_obj(line)]
+    assert events == [
+        ToolUseStart("t1", "n"),
+        ToolInputDelta("t1", '{"a"'),
+        ToolInputDelta("t1", ": 1}"),
+        ToolUse("t1", "n", {"a": 1}),
+    ]  # and the repeated assistant line adds nothing
+
+
+def test_structured_output_result_carries_the_object():
+    [result] = of(parse("json_schema_structured_output"), Result)
+    assert result.raw["structured_output"] == {"name": "Ada"}

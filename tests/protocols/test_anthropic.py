@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from claude_max.core.conversation import ImagePart, TextPart
+from claude_max.core.conversation import ImagePart, TextPart, ToolCallPart, ToolResultPart
 from claude_max.core.errors import CLIAuthError, InvalidRequest
 from claude_max.core.events import (
     Result,
@@ -15,6 +15,9 @@ from claude_max.core.events import (
     Started,
     TextDelta,
     ThinkingDelta,
+    ToolInputDelta,
+    ToolUse,
+    ToolUseStart,
     Usage,
 )
 from claude_max.core.run import Reply
@@ -116,10 +119,30 @@ def test_blocks_system_and_options():
             "thinking.type",
         ),
         ({"messages": [{"role": "user", "content": "x"}], "stop_sequences": "END"}, None),
-        ({"messages": [{"role": "user", "content": "x"}], "tools": [{"name": "t"}]}, "tools"),
+        (
+            {"messages": [{"role": "user", "content": "x"}], "tools": [{"name": "t"}]},
+            "tools.0.input_schema",
+        ),
         (
             {"messages": [{"role": "user", "content": "x"}], "tools": [{}], "tool_choice": "auto"},
-            "tools",
+            "tools.0.name",
+        ),
+        (
+            {"messages": [{"role": "user", "content": "x"}], "tool_choice": {"type": "any"}},
+            "tool_choice",
+        ),
+        (
+            {
+                "messages": [
+                    {"role": "user", "content": "x"},
+                    {"role": "assistant", "content": "y"},
+                    {
+                        "role": "user",
+                        "content": [{"type": "tool_result", "tool_use_id": "toolu_1"}],
+                    },
+                ]
+            },
+            "messages",
         ),
     ],
 )
@@ -243,3 +266,82 @@ def test_mid_stream_error_event():
         "type": "error",
         "error": {"type": "authentication_error", "message": "logged out"},
     }
+
+
+def test_tool_blocks_translate():
+    conv = anthropic.to_conversation(
+        body(
+            [
+                {"role": "user", "content": "weather?"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": "Checking."},
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_1",
+                            "name": "get_weather",
+                            "input": {"city": "Paris"},
+                        },
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": "toolu_1",
+                            "content": "Rain",
+                            "is_error": True,
+                        }
+                    ],
+                },
+            ],
+            tools=[{"name": "get_weather", "input_schema": {"type": "object"}}],
+            tool_choice={"type": "any", "disable_parallel_tool_use": True},
+        )
+    )
+    assert conv.turns[1].parts[1] == ToolCallPart("toolu_1", "get_weather", '{"city":"Paris"}')
+    assert conv.prompt.parts == (ToolResultPart("toolu_1", (TextPart("Rain"),), is_error=True),)
+    assert (conv.options.tool_choice, conv.options.parallel_tools) == ("required", False)
+
+
+def test_tool_use_response_and_stream():
+    calls = (ToolUse("toolu_1", "get_weather", {"city": "Paris"}),)
+    data = anthropic.response(Reply("", "", "", calls, result(stop_reason="tool_use")), {})
+    assert data["content"] == [
+        {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}}
+    ]
+    assert data["stop_reason"] == "tool_use"
+
+    out = events(
+        [
+            TextDelta("Checking."),
+            ToolUseStart("toolu_1", "get_weather"),
+            ToolInputDelta("toolu_1", '{"city": "Paris"}'),
+            ToolUse("toolu_1", "get_weather", {"city": "Paris"}),
+            result(stop_reason="tool_use"),
+        ],
+        {},
+    )
+    kinds = [(e["type"], e.get("index")) for e in out]
+    assert kinds == [
+        ("message_start", None),
+        ("content_block_start", 0),
+        ("ping", None),
+        ("content_block_delta", 0),
+        ("content_block_stop", 0),
+        ("content_block_start", 1),
+        ("content_block_delta", 1),
+        ("content_block_stop", 1),
+        ("message_delta", None),
+        ("message_stop", None),
+    ]
+    assert out[5]["content_block"] == {
+        "type": "tool_use",
+        "id": "toolu_1",
+        "name": "get_weather",
+        "input": {},
+    }
+    assert out[6]["delta"] == {"type": "input_json_delta", "partial_json": '{"city": "Paris"}'}
+    assert out[8]["delta"]["stop_reason"] == "tool_use"

@@ -7,9 +7,19 @@ import json
 
 import pytest
 
-from claude_max.core.conversation import ImagePart, TextPart
+from claude_max.core.conversation import ImagePart, TextPart, ToolCallPart, ToolResultPart
 from claude_max.core.errors import InvalidRequest, ModelNotFound, UpstreamError
-from claude_max.core.events import Result, Started, TextDelta, TextReset, ThinkingDelta, Usage
+from claude_max.core.events import (
+    Result,
+    Started,
+    TextDelta,
+    TextReset,
+    ThinkingDelta,
+    ToolInputDelta,
+    ToolUse,
+    ToolUseStart,
+    Usage,
+)
 from claude_max.core.run import Reply
 from claude_max.protocols import openai
 
@@ -106,9 +116,25 @@ def test_consecutive_user_messages_are_joined():
         ({"messages": [{"role": "user", "content": "x"}], "n": 2}, "n"),
         (
             {"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "function"}]},
-            "tools",
+            "tools[0].function",
         ),
-        ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
+        (
+            {"messages": [{"role": "user", "content": "x"}], "tools": [{"type": "web_search"}]},
+            "tools[0].type",
+        ),
+        ({"messages": [{"role": "tool", "content": "x"}]}, "messages[0].tool_call_id"),
+        ({"messages": [{"role": "user", "content": "x"}], "functions": []}, "functions"),
+        (
+            {"messages": [{"role": "user", "content": "x"}], "tool_choice": "required"},
+            "tool_choice",
+        ),
+        (
+            {
+                "messages": [{"role": "user", "content": "x"}],
+                "response_format": {"type": "json_schema", "json_schema": {"schema": []}},
+            },
+            "response_format.json_schema.schema",
+        ),
         ({"messages": [{"role": "user", "content": "x"}], "model": 7}, "model"),
         (
             {"messages": [{"role": "user", "content": "x"}], "reasoning_effort": []},
@@ -224,3 +250,139 @@ def test_retracted_text_ends_the_stream_with_an_error():
         c != "[DONE]" and "error" not in c and c["choices"][0]["delta"].get("content") == "other"
         for c in chunks
     )
+
+
+WEATHER = {
+    "type": "function",
+    "function": {"name": "get_weather", "parameters": {"properties": {"city": {"type": "string"}}}},
+}
+
+
+def test_tools_calls_and_results_translate():
+    conv = openai.to_conversation(
+        body(
+            [
+                {"role": "user", "content": "weather?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "call_1",
+                            "type": "function",
+                            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "call_1", "content": "Sunny"},
+                {"role": "user", "content": "thanks; and Rome?"},
+            ],
+            tools=[WEATHER],
+            tool_choice={"type": "function", "function": {"name": "get_weather"}},
+            parallel_tool_calls=False,
+        )
+    )
+    [tool] = conv.tools
+    assert tool.name == "get_weather"
+    assert json.loads(tool.schema_json) == {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+    }
+    assert conv.turns[1].parts == (ToolCallPart("call_1", "get_weather", '{"city":"Paris"}'),)
+    # the tool result and the next user text are one user turn, the result first
+    assert conv.prompt.parts == (
+        ToolResultPart("call_1", (TextPart("Sunny"),)),
+        TextPart("thanks; and Rome?"),
+    )
+    assert (conv.options.tool_choice, conv.options.tool_name) == ("tool", "get_weather")
+    assert conv.options.parallel_tools is False
+
+
+@pytest.mark.parametrize(
+    ("fmt", "schema"),
+    [
+        ({"type": "json_object"}, {"type": "object"}),
+        (
+            {
+                "type": "json_schema",
+                "json_schema": {"name": "p", "schema": {"type": "object", "properties": {"a": {}}}},
+            },
+            {"type": "object", "properties": {"a": {}}},
+        ),
+        ({"type": "text"}, None),
+    ],
+)
+def test_response_format_becomes_a_json_schema(fmt, schema):
+    conv = openai.to_conversation(body([{"role": "user", "content": "x"}], response_format=fmt))
+    assert (json.loads(conv.options.json_schema) if conv.options.json_schema else None) == schema
+
+
+def test_bad_tool_arguments_name_the_field():
+    with pytest.raises(InvalidRequest) as info:
+        openai.to_conversation(
+            body(
+                [
+                    {"role": "user", "content": "x"},
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {"id": "c", "function": {"name": "f", "arguments": "{nope"}}
+                        ],
+                    },
+                ]
+            )
+        )
+    assert info.value.param == "messages[1].tool_calls[0].function.arguments"
+
+
+def test_tool_calls_response_and_stream():
+    calls = (ToolUse("toolu_1", "get_weather", {"city": "Paris"}),)
+    data = openai.response(Reply("", "", "", calls, result(stop_reason="tool_use")), {})
+    message = data["choices"][0]["message"]
+    assert message["content"] is None
+    assert message["tool_calls"] == [
+        {
+            "id": "toolu_1",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+        }
+    ]
+    assert data["choices"][0]["finish_reason"] == "tool_calls"
+
+    chunks = sse(
+        [
+            ToolUseStart("toolu_1", "get_weather"),
+            ToolInputDelta("toolu_1", '{"city"'),
+            ToolInputDelta("toolu_1", ': "Paris"}'),
+            ToolUse("toolu_1", "get_weather", {"city": "Paris"}),
+            ToolUse("toolu_2", "get_time", {}),  # a call that arrived whole
+            result(stop_reason="tool_use"),
+        ],
+        {},
+    )
+    deltas = [c["choices"][0]["delta"] for c in chunks[1:-2]]
+    assert deltas == [
+        {
+            "tool_calls": [
+                {
+                    "index": 0,
+                    "id": "toolu_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": ""},
+                }
+            ]
+        },
+        {"tool_calls": [{"index": 0, "function": {"arguments": '{"city"'}}]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": ': "Paris"}'}}]},
+        {
+            "tool_calls": [
+                {
+                    "index": 1,
+                    "id": "toolu_2",
+                    "type": "function",
+                    "function": {"name": "get_time", "arguments": "{}"},
+                }
+            ]
+        },
+    ]
+    assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
