@@ -56,7 +56,7 @@ def test_edited_history_forks_a_new_cli_session(client, fake_cli):
     ask(client, [user("one"), assistant("ECHO:one"), user("two")])
     edited = ask(client, [user("one"), assistant("something else"), user("three")])
     assert edited.status_code == 200
-    fork = fake_cli.calls()[-1]
+    [fork] = [c for c in fake_cli.calls() if sent(c)[-1] == ("user", "three")]
     assert not any(a.startswith("--resume=") for a in fork["argv"])  # never the old session
     assert sent(fork) == [
         ("user", "one"),
@@ -65,7 +65,7 @@ def test_edited_history_forks_a_new_cli_session(client, fake_cli):
     ]
     after = ask(client, [user("four")])  # and it carries on from the new branch
     assert after.status_code == 200
-    assert sent(fake_cli.calls()[-1]) == [("user", "four")]
+    assert [("user", "four")] in [sent(c) for c in fake_cli.calls()]
 
 
 def test_sessions_are_separate(client, fake_cli):
@@ -78,10 +78,27 @@ def test_sessions_are_separate(client, fake_cli):
     assert resume not in b1["argv"]
 
 
-def test_no_header_stays_stateless(client, fake_cli):
+def test_no_header_keeps_the_cli_session_for_automatic_continuation(client, fake_cli):
     response = ask(client, [user("x")], session=None)
     assert "x-session-id" not in response.headers
-    assert "--no-session-persistence" in fake_cli.call()["argv"]
+    assert "--no-session-persistence" not in fake_cli.call()["argv"]
+    assert client.app.state.store.list() == []  # not a named session: nothing to list
+    [(cli_session_id, _)] = client.app.state.store.continuations()  # remembered for pruning
+    assert len(cli_session_id) == 36
+
+
+def test_without_auto_continue_no_header_is_stateless(settings, fake_cli):
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from claude_max.server.app import create_app
+
+    app = create_app(replace(settings, auto_continue=False))
+    with TestClient(app, base_url="http://127.0.0.1:8080") as client:
+        assert ask(client, [user("x")], session=None).status_code == 200
+        assert "--no-session-persistence" in fake_cli.call()["argv"]
+        assert client.app.state.store is None
 
 
 @pytest.mark.parametrize("key", ["x" * 129, "tab\there"])

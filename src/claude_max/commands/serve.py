@@ -91,6 +91,34 @@ def serve(
             rich_help_panel=LIMITS,
         ),
     ] = 900,
+    auto_continue: Annotated[
+        bool,
+        typer.Option(
+            "--auto-continue/--no-auto-continue",
+            envvar="CLAUDE_MAX_AUTO_CONTINUE",
+            help="Continue a stateless client's conversation from the CLI's own session when "
+            "its history matches one already answered (instead of seeding it again).",
+            rich_help_panel=LIMITS,
+        ),
+    ] = True,
+    continuation_ttl: Annotated[
+        float,
+        typer.Option(
+            envvar="CLAUDE_MAX_CONTINUATION_TTL",
+            min=1,
+            help="Seconds the CLI sessions of stateless conversations are kept on disk.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 86400,
+    continuation_max_mb: Annotated[
+        float,
+        typer.Option(
+            envvar="CLAUDE_MAX_CONTINUATION_MAX_MB",
+            min=0,
+            help="Disk those sessions may take; the oldest go first.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 1024,
     max_concurrency: Annotated[
         int,
         typer.Option(
@@ -177,5 +205,8 @@ def serve(
         max_body=int(max_body_mb * 1024 * 1024),
         warm=warm,
         warm_ttl=warm_ttl,
+        auto_continue=auto_continue,
+        continuation_ttl=continuation_ttl,
+        continuation_max_mb=continuation_max_mb,
     )
     run_server(settings, allow_remote_without_key=allow_remote)

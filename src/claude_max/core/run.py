@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -73,10 +73,10 @@ async def run(
     """
     validate(conv)
     spec = launch_spec(conv, settings)
-    # Kept sessions never come from the pool: a CLI started ahead with --resume would load
+    # Resumed sessions never come from the pool: a CLI started ahead with --resume would load
     # the session's history before the turn in flight is written to it.
-    stateless = not (conv.options.persist or conv.options.resume)
-    proc = await (pool.take(spec) if pool is not None and stateless else start(spec))
+    poolable = not conv.options.resume
+    proc = await (pool.take(spec) if pool is not None and poolable else start(spec))
     finished = False
     try:
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
@@ -336,12 +336,20 @@ class Reply:
         return self.result.usage
 
 
-async def complete(conv: Conversation, settings: Settings, *, pool: Pool | None = None) -> Reply:
-    """Run `conv` to the end and gather the answer."""
+async def complete(
+    conv: Conversation,
+    settings: Settings,
+    *,
+    pool: Pool | None = None,
+    observe: Callable[[Event], None] | None = None,
+) -> Reply:
+    """Run `conv` to the end and gather the answer (`observe` sees every event on the way)."""
     text, thinking, signature = "", "", ""
     tools: list[ToolUse] = []
     async with contextlib.aclosing(run(conv, settings, pool=pool)) as events:
         async for event in events:
+            if observe is not None:
+                observe(event)
             text = gather(text, event)
             if isinstance(event, ThinkingDelta):
                 thinking += event.text

@@ -48,6 +48,9 @@ class Settings:
     max_body: int = 32 * 1024 * 1024
     warm: int = 2  # CLI processes kept started ahead of time (~190 MB each); 0: none
     warm_ttl: float = 900.0  # seconds an idle warm process is kept
+    auto_continue: bool = True  # continue stateless conversations from the CLI's sessions
+    continuation_ttl: float = 86400.0  # seconds a kept stateless CLI session is kept
+    continuation_max_mb: float = 1024.0  # disk the kept stateless CLI sessions may take
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -46,6 +47,28 @@ async def cli_version(claude: str) -> str | None:
     return out.decode(errors="replace").split(" ")[0].strip() or None
 
 
+PRUNE_EVERY = 600.0  # seconds between sweeps of kept stateless CLI sessions
+
+
+async def _prune_forever(app: Starlette, settings: Settings) -> None:
+    """Delete kept stateless CLI sessions past their age or size cap: at start, then every
+    PRUNE_EVERY seconds, off the event loop. Only sessions the proxy created are touched."""
+    from claude_max.sessions import auto
+    from claude_max.sessions.store import DB_NAME
+
+    while True:
+        if (settings.home / DB_NAME).exists():
+            store = routes.sessions_store_of(app)
+            with contextlib.suppress(Exception):  # a sweep that fails is retried next time
+                await asyncio.to_thread(
+                    auto.prune,
+                    store,
+                    max_age=settings.continuation_ttl,
+                    max_bytes=int(settings.continuation_max_mb * 1024 * 1024),
+                )
+        await asyncio.sleep(PRUNE_EVERY)
+
+
 def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,10 +90,15 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             else:
                 app.state.cli_info = routes.cli_info(claude, version, None)
                 if app.state.pool is not None:
-                    app.state.pool.fill(launch_spec(DEFAULT_REQUEST, settings))
+                    first = DEFAULT_REQUEST
+                    if settings.auto_continue:  # stateless runs keep their CLI session
+                        first = replace(first, options=replace(first.options, persist=True))
+                    app.state.pool.fill(launch_spec(first, settings))
+        pruning = asyncio.ensure_future(_prune_forever(app, settings))
         try:
             yield
         finally:
+            pruning.cancel()
             if app.state.pool is not None:
                 await app.state.pool.aclose()
             if app.state.store is not None:

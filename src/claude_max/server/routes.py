@@ -19,6 +19,7 @@ from claude_max.core.errors import InvalidRequest
 from claude_max.core.events import (
     Event,
     Result,
+    Started,
     TextDelta,
     ThinkingDelta,
     ToolUse,
@@ -28,7 +29,7 @@ from claude_max.core.events import (
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
 from claude_max.server.body import read_json
-from claude_max.sessions import continuity
+from claude_max.sessions import auto, continuity
 
 if TYPE_CHECKING:
     from claude_max.sessions.store import SessionStore
@@ -97,7 +98,7 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     streaming = False  # once a stream owns them, it lets them go when it ends
     try:
         headers: dict[str, str] = {}
-        plan = None
+        plan: Plan | None = None
         if key is not None:  # first, so a second request on the session fails fast: 409
             store = sessions_store(request)
             await held.enter_async_context(store.alock(key))
@@ -109,13 +110,15 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
             plan = continuity.plan(store, key, conversation)
             conversation = plan.conversation
             headers["x-session-id"] = key
+        elif settings.auto_continue and auto.applies(conversation):
+            plan = auto.plan(sessions_store(request), conversation)
+            conversation = plan.conversation
         if not stream:
-            reply = await _unless_disconnected(request, complete(conversation, settings, pool=pool))
+            work = complete(conversation, settings, pool=pool, observe=lambda e: _started(plan, e))
+            reply = await _unless_disconnected(request, work)
             if reply is None:
                 return Response(status_code=499)
-            cost = reply.result.cost_usd
-            if plan is not None:
-                cost = continuity.record(plan, reply.text, reply.result)
+            cost = _record(plan, reply.text, reply.result)
             headers[COST_HEADER] = f"{cost:.6f}"
             return JSONResponse(protocol.response(reply, body), headers=headers)
         events = run(conversation, settings, pool=pool)
@@ -137,23 +140,45 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
 
 
 def sessions_store(request: Request) -> SessionStore:
-    """The session store, opened on first use (most requests never need it)."""
-    state = request.app.state
-    if state.store is None:
-        from claude_max.sessions.store import SessionStore
+    return sessions_store_of(request.app)
 
-        state.store = SessionStore(state.settings.home / "sessions.db")
+
+def sessions_store_of(app: Any) -> SessionStore:
+    """The session store, opened on first use (a server without sessions never opens it)."""
+    state = app.state
+    if state.store is None:
+        from claude_max.sessions.store import DB_NAME, SessionStore
+
+        state.store = SessionStore(state.settings.home / DB_NAME)
     return state.store
 
 
-async def _recording(events: AsyncIterator[Event], plan: continuity.Plan) -> AsyncIterator[Event]:
-    """Pass events through; once the result is in, save the turn in the session."""
+Plan = continuity.Plan | auto.Plan
+
+
+def _started(plan: Plan | None, event: Event) -> None:
+    if isinstance(plan, auto.Plan) and isinstance(event, Started):
+        auto.started(plan, event.session_id)
+
+
+def _record(plan: Plan | None, answer: str, result: Result) -> float:
+    """Save the turn in its session (or for automatic continuation); returns its own cost."""
+    if isinstance(plan, continuity.Plan):
+        return continuity.record(plan, answer, result)
+    if isinstance(plan, auto.Plan):
+        return auto.record(plan, answer, result)
+    return result.cost_usd
+
+
+async def _recording(events: AsyncIterator[Event], plan: Plan) -> AsyncIterator[Event]:
+    """Pass events through; once the result is in, save the turn."""
     text = ""
     async with contextlib.aclosing(events):  # type: ignore[type-var]
         async for event in events:
             text = gather(text, event)
+            _started(plan, event)
             if isinstance(event, Result):
-                continuity.record(plan, text, event)
+                _record(plan, text, event)
             yield event
 
 

@@ -7,6 +7,7 @@ whatever the mangling of the working directory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -18,6 +19,26 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 def config_dir() -> Path:
     return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
+
+
+def find(cli_session_id: str) -> Path | None:
+    """The CLI's transcript file of this session, if it exists."""
+    if not _UUID.match(cli_session_id):
+        return None
+    return next((config_dir() / "projects").glob(f"*/{cli_session_id}.jsonl"), None)
+
+
+def size(transcript: Path) -> int:
+    """Bytes the session takes on disk: its transcript and the directory beside it."""
+    total = 0
+    with contextlib.suppress(OSError):
+        total += transcript.stat().st_size
+    sidecar = transcript.with_suffix("")
+    if sidecar.is_dir():
+        for item in sidecar.rglob("*"):
+            with contextlib.suppress(OSError):
+                total += item.stat().st_size if item.is_file() else 0
+    return total
 
 
 def remove(cli_session_ids: Iterable[str | None]) -> int:

@@ -243,6 +243,25 @@ def m002_locks(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m003_continuations(db: sqlite3.Connection) -> None:
+    # CLI sessions that stateless requests left behind: `key` is the hash of the conversation
+    # so far (NULL until the answer is complete), so the next request that carries exactly
+    # that history continues it; rows and files older than a cap are pruned.
+    db.execute(
+        """
+        CREATE TABLE continuations (
+            cli_session_id TEXT PRIMARY KEY,
+            key TEXT,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            created_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX continuations_key ON continuations (key)")
+    db.execute("CREATE INDEX continuations_created ON continuations (created_at)")
+
+
 def _applied(db: sqlite3.Connection) -> set[str]:
     exists = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
@@ -630,6 +649,44 @@ class SessionStore:
             return db.execute("DELETE FROM sessions").rowcount
 
     # -- one turn at a time
+
+    # -- continuations (automatic continuation of stateless conversations)
+
+    def remember(self, cli_session_id: str, key: str | None = None, cost_usd: float = 0.0) -> None:
+        """Note a CLI session a stateless request created; with `key`, the hash of the
+        conversation it now holds, and the CLI's (cumulative) cost figure for it."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO continuations (cli_session_id, key, cost_usd, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (cli_session_id) "
+                "DO UPDATE SET key = excluded.key, cost_usd = excluded.cost_usd",
+                (cli_session_id, key, cost_usd, time.time()),
+            )
+
+    def continuation(self, key: str) -> tuple[str, float] | None:
+        """The newest CLI session whose conversation hashes to `key`, with its cost so far."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT cli_session_id, cost_usd FROM continuations WHERE key = ? "
+                "ORDER BY created_at DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def continuations(self) -> list[tuple[str, float]]:
+        """Every remembered CLI session id with its creation time, oldest first."""
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT cli_session_id, created_at FROM continuations ORDER BY created_at"
+            ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def forget(self, cli_session_ids: Iterable[str]) -> None:
+        with self._write() as db:
+            db.executemany(
+                "DELETE FROM continuations WHERE cli_session_id = ?",
+                [(i,) for i in cli_session_ids],
+            )
 
     def _claim(self, id: str, owner: str, ttl: float) -> int | None:
         """Take the lock if it is free or its holder is gone; else the holder's pid."""
