@@ -46,15 +46,16 @@ class Pool:
     def ready(self) -> int:
         return sum(len(procs) for procs in self._idle.values())
 
-    async def take(self, spec: LaunchSpec) -> CLIProcess:
+    async def take(self, spec: LaunchSpec, *, refill: bool = True) -> CLIProcess:
         """A ready process for `spec` (possibly started for another model: check `.model`
-        and switch it), else a new one; either way, start a replacement."""
+        and switch it), else a new one; with `refill`, start a replacement."""
         proc = self._pop(spec)
         if proc is None:
             self.misses += 1
         else:
             self.hits += 1
-        self.fill(spec)
+        if refill:
+            self.fill(spec)
         return proc if proc is not None else await start(spec)
 
     def fill(self, spec: LaunchSpec) -> None:

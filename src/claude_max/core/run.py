@@ -73,10 +73,11 @@ async def run(
     """
     validate(conv)
     spec = launch_spec(conv, settings)
-    # Resumed sessions never come from the pool: a CLI started ahead with --resume would load
-    # the session's history before the turn in flight is written to it.
-    poolable = not conv.options.resume
-    proc = await (pool.take(spec) if pool is not None and poolable else start(spec))
+    # A resumed session comes from the pool only as a fork that was started ahead once the
+    # session's last turn was saved (see `sessions.auto`); the pool never refills such a spec.
+    opts = conv.options
+    poolable = pool is not None and (not opts.resume or opts.fork)
+    proc = await (pool.take(spec, refill=not opts.resume) if poolable else start(spec))  # type: ignore[union-attr]
     finished = False
     try:
         clock = _Clock(settings.idle_timeout, settings.request_timeout)

@@ -26,6 +26,7 @@ from claude_max.core.events import (
     ToolUseStart,
     gather,
 )
+from claude_max.core.launch import launch_spec
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
 from claude_max.server.body import read_json
@@ -119,11 +120,12 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
             if reply is None:
                 return Response(status_code=499)
             cost = _record(plan, reply.text, reply.result)
+            _start_next(request.app.state, plan)
             headers[COST_HEADER] = f"{cost:.6f}"
             return JSONResponse(protocol.response(reply, body), headers=headers)
         events = run(conversation, settings, pool=pool)
         if plan is not None:
-            events = _recording(events, plan)
+            events = _recording(events, plan, request.app.state)
         head = await _unless_disconnected(request, _until_first_token(events))
         if head is None:
             return Response(status_code=499)
@@ -170,7 +172,7 @@ def _record(plan: Plan | None, answer: str, result: Result) -> float:
     return result.cost_usd
 
 
-async def _recording(events: AsyncIterator[Event], plan: Plan) -> AsyncIterator[Event]:
+async def _recording(events: AsyncIterator[Event], plan: Plan, state: Any) -> AsyncIterator[Event]:
     """Pass events through; once the result is in, save the turn."""
     text = ""
     async with contextlib.aclosing(events):  # type: ignore[type-var]
@@ -180,6 +182,13 @@ async def _recording(events: AsyncIterator[Event], plan: Plan) -> AsyncIterator[
             if isinstance(event, Result):
                 _record(plan, text, event)
             yield event
+    _start_next(state, plan)  # the run's CLI has exited: its session is saved
+
+
+def _start_next(state: Any, plan: Plan | None) -> None:
+    """Start the CLI that would continue this conversation, so its next turn takes it warm."""
+    if isinstance(plan, auto.Plan) and plan.next is not None and state.pool is not None:
+        state.pool.fill(launch_spec(plan.next, state.settings))
 
 
 async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:

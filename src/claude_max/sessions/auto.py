@@ -7,6 +7,10 @@ continues from what it really had (its thinking included), and the earlier sessi
 it was, so a client that regenerates or edits a turn simply branches off it. Otherwise the
 history is seeded into a fresh CLI, as before, and that CLI's session is kept for next time.
 
+A continuation needs a CLI started with `--resume`, which cannot come from the warm pool's
+processes; so once a turn has ended (and its CLI has saved the session) the server starts
+the next turn's fork ahead of time (`Plan.next`), and a client that carries on takes it warm.
+
 Sessions kept this way are never shown or resumed by name; `prune` deletes the ones older
 than a cap and the oldest beyond a total size, so a busy server does not fill the disk.
 """
@@ -50,6 +54,7 @@ class Plan:
     store: SessionStore
     continued: str | None  # the CLI session continued (forked), if any
     cost_before: float = 0.0  # the CLI's cumulative cost figure of that session
+    next: Conversation | None = None  # how the next turn would continue, once this one ended
 
 
 def applies(conv: Conversation) -> bool:
@@ -85,6 +90,9 @@ def record(plan: Plan, answer: str, result: Result) -> float:
     turns = (*plan.turns, Turn("assistant", (TextPart(answer),)))
     conversation = key(plan.system, turns) if finished else None
     plan.store.remember(result.session_id, conversation, result.cost_usd)
+    if conversation is not None:
+        options = replace(plan.conversation.options, resume=result.session_id, fork=True)
+        plan.next = replace(plan.conversation, options=options)
     return own_cost(plan, result)
 
 
