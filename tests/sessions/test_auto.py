@@ -89,3 +89,9 @@ def test_rows_whose_file_is_gone_are_forgotten(store):
         db.execute("UPDATE continuations SET created_at = created_at - 120")
     assert auto.prune(store, max_age=3600, max_bytes=10**9) == 1
     assert store.continuations() == []
+
+
+def test_image_and_tool_conversations_stay_stateless():
+    image = Conversation(turns=(Turn("user", (TextPart("see"), ImagePart("image/png", "AAAA"))),))
+    assert not auto.applies(image)
+    assert auto.applies(Conversation(turns=(user("plain"),)))

@@ -59,8 +59,12 @@ class Plan:
 
 def applies(conv: Conversation) -> bool:
     """Tool conversations and schema answers are not continued: the CLI's session holds
-    refusals or a StructuredOutput call where the client's history has something else."""
-    return not conv.uses_tools and conv.options.json_schema is None
+    refusals or a StructuredOutput call where the client's history has something else. Nor
+    are conversations with images: a CLI that keeps its session saves each image in TMPDIR
+    and tells the model its path, which a stateless run does not."""
+    if conv.uses_tools or conv.options.json_schema is not None:
+        return False
+    return not any(isinstance(p, ImagePart) for t in conv.turns for p in t.parts)
 
 
 def plan(store: SessionStore, conv: Conversation) -> Plan:
