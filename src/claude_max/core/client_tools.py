@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from claude_max.core.conversation import Conversation, Tool, ToolCallPart
+from claude_max.core.events import ControlRequest
 
 SERVER = "proxy"
 PREFIX = f"mcp__{SERVER}__"
@@ -108,8 +109,9 @@ def allowed(conv: Conversation, name: str) -> bool:
     return True
 
 
-def mcp_answer(request_id: str, message: dict[str, Any], tools_listing: str) -> dict[str, Any]:
+def mcp_answer(request: ControlRequest, tools_listing: str) -> dict[str, Any]:
     """The control_response to an `mcp_message` request for our server."""
+    message = request.request.get("message") or {}
     method = message.get("method")
     result: dict[str, Any]
     error: dict[str, Any] | None = None
@@ -134,7 +136,7 @@ def mcp_answer(request_id: str, message: dict[str, Any], tools_listing: str) -> 
         mcp["error"] = error
     else:
         mcp["result"] = result
-    return _success(request_id, {"mcp_response": mcp})
+    return _success(request.request_id, {"mcp_response": mcp})
 
 
 def deny(request_id: str, *, interrupt: bool, message: str = _FORWARDED) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import tempfile
 from dataclasses import dataclass, replace
@@ -18,6 +17,8 @@ from pathlib import Path
 from claude_max.core import argv as cli
 from claude_max.core import client_tools
 from claude_max.core.conversation import Conversation
+from claude_max.core.events import ControlRequest
+from claude_max.core.parse import StreamParser
 from claude_max.core.runner import CLIProcess, spawn
 from claude_max.core.settings import Settings
 
@@ -88,17 +89,13 @@ async def _offer_tools(proc: CLIProcess, listing: str, timeout: float = 30.0) ->
             return
         if line is None:
             return
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue
-        request = obj.get("request") if isinstance(obj, dict) else None
-        if obj.get("type") != "control_request" or not isinstance(request, dict):
+        events = StreamParser().feed(line)
+        request = events[0] if events and isinstance(events[0], ControlRequest) else None
+        if request is None or request.request.get("subtype") != "mcp_message":
             proc.unread(line)
             return
-        message = request.get("message") or {}
-        await proc.send(client_tools.mcp_answer(str(obj.get("request_id")), message, listing))
-        if message.get("method") == "tools/list":
+        await proc.send(client_tools.mcp_answer(request, listing))
+        if (request.request.get("message") or {}).get("method") == "tools/list":
             return
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
@@ -76,8 +77,10 @@ async def run(
     # A resumed session comes from the pool only as a fork that was started ahead once the
     # session's last turn was saved (see `sessions.auto`); the pool never refills such a spec.
     opts = conv.options
-    poolable = pool is not None and (not opts.resume or opts.fork)
-    proc = await (pool.take(spec, refill=not opts.resume) if poolable else start(spec))  # type: ignore[union-attr]
+    if pool is not None and (not opts.resume or opts.fork):
+        proc = await pool.take(spec, refill=not opts.resume)
+    else:
+        proc = await start(spec)
     finished = False
     try:
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
@@ -185,9 +188,7 @@ class _ToolCalls:
         request, rid = event.request, event.request_id
         subtype = request.get("subtype")
         if subtype == "mcp_message":
-            await self.proc.send(
-                client_tools.mcp_answer(rid, request.get("message") or {}, self.listing or "{}")
-            )
+            await self.proc.send(client_tools.mcp_answer(event, self.listing or "{}"))
         elif subtype == "can_use_tool":
             call_id = str(request.get("tool_use_id") or "")
             if call_id in self.names:
@@ -312,8 +313,6 @@ async def _drive(
 
 def _structured(result: Result) -> str:
     """The answer of a --json-schema run: the JSON the CLI validated against the schema."""
-    import json
-
     value = result.raw.get("structured_output")
     if value is None:
         raise CLIProcessError(

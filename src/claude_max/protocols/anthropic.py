@@ -102,13 +102,7 @@ def _tools(value: Any) -> tuple[Tool, ...]:
                 "input_schema) are supported, not the API's server tools.",
                 param=f"{where}.type",
             )
-        name = v.tool_name(tool.get("name"), f"{where}.name")
-        description = tool.get("description") or ""
-        v.expect(description, str, f"{where}.description", "a string")
-        schema = v.schema(tool.get("input_schema"), f"{where}.input_schema")
-        if any(t.name == name for t in tools):
-            raise InvalidRequest(f"Tool {name!r} is declared twice.", param=f"{where}.name")
-        tools.append(Tool(name, description, schema))
+        v.add_tool(tools, tool, where, "input_schema")
     return tuple(tools)
 
 

@@ -145,19 +145,13 @@ def _tools(value: Any) -> tuple[Tool, ...]:
                 param=f"{where}.type",
             )
         function = v.expect(tool.get("function"), dict, f"{where}.function", "an object")
-        name = v.tool_name(function.get("name"), f"{where}.function.name")
-        description = function.get("description") or ""
-        v.expect(description, str, f"{where}.function.description", "a string")
-        schema = v.schema(
-            function.get("parameters"),
-            f"{where}.function.parameters",
-            default={"type": "object", "properties": {}},
+        v.add_tool(
+            tools,
+            function,
+            f"{where}.function",
+            "parameters",
+            default_schema={"type": "object", "properties": {}},
         )
-        if any(t.name == name for t in tools):
-            raise InvalidRequest(
-                f"Tool {name!r} is declared twice.", param=f"{where}.function.name"
-            )
-        tools.append(Tool(name, description, schema))
     return tuple(tools)
 
 

@@ -13,6 +13,7 @@ from claude_max.core.conversation import (
     Part,
     Role,
     TextPart,
+    Tool,
     ToolCallPart,
     ToolResultPart,
     Turn,
@@ -100,6 +101,25 @@ def tool_name(value: Any, param: str) -> str:
 
 
 _TOOL_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+
+
+def add_tool(
+    tools: list[Tool],
+    spec: dict[str, Any],
+    where: str,
+    schema_key: str,
+    *,
+    default_schema: dict[str, Any] | None = None,
+) -> None:
+    """Read one tool declaration (name, description, JSON Schema) onto `tools`; a name may
+    be declared once. `where` is the path of the object holding those fields."""
+    name = tool_name(spec.get("name"), f"{where}.name")
+    if any(t.name == name for t in tools):
+        raise InvalidRequest(f"Tool {name!r} is declared twice.", param=f"{where}.name")
+    description = spec.get("description") or ""
+    expect(description, str, f"{where}.description", "a string")
+    input_schema = schema(spec.get(schema_key), f"{where}.{schema_key}", default=default_schema)
+    tools.append(Tool(name, description, input_schema))
 
 
 def tool_id(value: Any, param: str) -> str:

@@ -24,7 +24,7 @@ def config_dir() -> Path:
 def find(cli_session_id: str) -> Path | None:
     """The CLI's transcript file of this session, if it exists."""
     if not _UUID.match(cli_session_id):
-        return None
+        return None  # never a pattern from elsewhere in a glob
     return next((config_dir() / "projects").glob(f"*/{cli_session_id}.jsonl"), None)
 
 
@@ -43,15 +43,14 @@ def size(transcript: Path) -> int:
 
 def remove(cli_session_ids: Iterable[str | None]) -> int:
     """Delete the CLI's files for these sessions; returns how many transcripts were removed."""
-    projects = config_dir() / "projects"
     removed = 0
     for session_id in cli_session_ids:
-        if not session_id or not _UUID.match(session_id):
-            continue  # never a pattern from elsewhere in a glob
-        for transcript in projects.glob(f"*/{session_id}.jsonl"):
-            transcript.unlink(missing_ok=True)
-            removed += 1
-            sidecar = transcript.with_suffix("")  # a directory the CLI may keep beside it
-            if sidecar.is_dir():
-                shutil.rmtree(sidecar, ignore_errors=True)
+        transcript = find(session_id) if session_id else None
+        if transcript is None:
+            continue
+        transcript.unlink(missing_ok=True)
+        removed += 1
+        sidecar = transcript.with_suffix("")  # a directory the CLI may keep beside it
+        if sidecar.is_dir():
+            shutil.rmtree(sidecar, ignore_errors=True)
     return removed
