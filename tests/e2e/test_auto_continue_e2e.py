@@ -8,6 +8,7 @@ import httpx
 import openai
 import pytest
 from helpers import blocks, dialogue
+from waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -25,19 +26,30 @@ def _ask(client, messages):
     return raw.parse().choices[0].message.content, float(raw.headers["x-claude-max-cost-usd"])
 
 
-def test_full_history_client_is_continued_from_the_cli_session(client, fake_upstream):
+def _warm(real_server) -> dict:
+    return httpx.get(f"{real_server.url}/health", timeout=10).json()["warm"]
+
+
+def test_full_history_client_is_continued_from_the_cli_session(client, fake_upstream, real_server):
     fake_upstream.set_script({"default": THINKS})
     one = [{"role": "user", "content": "first"}]
     answer, first_cost = _ask(client, one)
     assert answer == "ECHO:reply"
     two = [*one, {"role": "assistant", "content": answer}, {"role": "user", "content": "second"}]
     _, second_cost = _ask(client, two)
+    warm = _warm(real_server)["size"] > 0
+    if warm:  # a continued conversation's next turn is started ahead, after this one's CLI exits
+        assert wait_until(lambda: _warm(real_server)["starting"] == 0, 30)
+        before = _warm(real_server)
     three = [
         *two,
         {"role": "assistant", "content": "ECHO:reply"},
         {"role": "user", "content": "third"},
     ]
     _, third_cost = _ask(client, three)
+    if warm:  # ... and turn three took it: a hit, no miss
+        after = _warm(real_server)
+        assert (after["hits"] - before["hits"], after["misses"]) == (1, before["misses"])
 
     bodies = fake_upstream.message_requests()
     assert len(bodies) == 3  # one model call per request, nothing sent twice

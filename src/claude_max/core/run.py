@@ -65,12 +65,17 @@ def validate(conv: Conversation) -> None:
 
 
 async def run(
-    conv: Conversation, settings: Settings, *, pool: Pool | None = None
+    conv: Conversation,
+    settings: Settings,
+    *,
+    pool: Pool | None = None,
+    on_exit: Callable[[], None] | None = None,
 ) -> AsyncIterator[Event]:
     """Yield the events of answering `conv`; raise a ClaudeMaxError on failure.
 
     With a `pool`, a CLI started ahead of time for the same launch spec answers, if one is
-    ready; a process serves one conversation only and is never reused.
+    ready; a process serves one conversation only and is never reused. `on_exit` runs after
+    a finished run's CLI has exited (a kept session is then saved on disk).
     """
     validate(conv)
     spec = launch_spec(conv, settings)
@@ -98,6 +103,8 @@ async def run(
         # A kept session exits cleanly: the CLI saves its cost state then (FACTS §2).
         keep = conv.options.persist or conv.options.resume
         await asyncio.shield(proc.aclose(grace=2.0 if keep and finished else 0.0))
+        if finished and on_exit is not None:
+            on_exit()
 
 
 @dataclass
@@ -342,11 +349,12 @@ async def complete(
     *,
     pool: Pool | None = None,
     observe: Callable[[Event], None] | None = None,
+    on_exit: Callable[[], None] | None = None,
 ) -> Reply:
     """Run `conv` to the end and gather the answer (`observe` sees every event on the way)."""
     text, thinking, signature = "", "", ""
     tools: list[ToolUse] = []
-    async with contextlib.aclosing(run(conv, settings, pool=pool)) as events:
+    async with contextlib.aclosing(run(conv, settings, pool=pool, on_exit=on_exit)) as events:
         async for event in events:
             if observe is not None:
                 observe(event)

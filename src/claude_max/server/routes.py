@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -114,18 +114,18 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
         elif settings.auto_continue and auto.applies(conversation):
             plan = auto.plan(sessions_store(request), conversation)
             conversation = plan.conversation
+        recorder = _Recorder(plan)
+        next_turn = _next_turn(request.app.state, plan)
         if not stream:
-            work = complete(conversation, settings, pool=pool, observe=lambda e: _started(plan, e))
+            work = complete(conversation, settings, pool=pool, observe=recorder, on_exit=next_turn)
             reply = await _unless_disconnected(request, work)
             if reply is None:
                 return Response(status_code=499)
-            cost = _record(plan, reply.text, reply.result)
-            _start_next(request.app.state, plan)
-            headers[COST_HEADER] = f"{cost:.6f}"
+            headers[COST_HEADER] = f"{recorder.cost:.6f}"
             return JSONResponse(protocol.response(reply, body), headers=headers)
-        events = run(conversation, settings, pool=pool)
+        events = run(conversation, settings, pool=pool, on_exit=next_turn)
         if plan is not None:
-            events = _recording(events, plan, request.app.state)
+            events = _recording(events, recorder)
         head = await _unless_disconnected(request, _until_first_token(events))
         if head is None:
             return Response(status_code=499)
@@ -158,37 +158,48 @@ def sessions_store_of(app: Any) -> SessionStore:
 Plan = continuity.Plan | auto.Plan
 
 
-def _started(plan: Plan | None, event: Event) -> None:
-    if isinstance(plan, auto.Plan) and isinstance(event, Started):
-        auto.started(plan, event.session_id)
+class _Recorder:
+    """Sees a run's events as they pass and saves the turn in its session (or for automatic
+    continuation) as soon as the result is in, before the CLI exits; `cost` is then the
+    request's own cost."""
+
+    def __init__(self, plan: Plan | None) -> None:
+        self.plan = plan
+        self.text = ""
+        self.cost = 0.0
+
+    def __call__(self, event: Event) -> None:
+        self.text = gather(self.text, event)
+        plan = self.plan
+        if isinstance(event, Started) and isinstance(plan, auto.Plan):
+            auto.started(plan, event.session_id)
+        elif isinstance(event, Result):
+            if isinstance(plan, continuity.Plan):
+                self.cost = continuity.record(plan, self.text, event)
+            elif isinstance(plan, auto.Plan):
+                self.cost = auto.record(plan, self.text, event)
+            else:
+                self.cost = event.cost_usd
 
 
-def _record(plan: Plan | None, answer: str, result: Result) -> float:
-    """Save the turn in its session (or for automatic continuation); returns its own cost."""
-    if isinstance(plan, continuity.Plan):
-        return continuity.record(plan, answer, result)
-    if isinstance(plan, auto.Plan):
-        return auto.record(plan, answer, result)
-    return result.cost_usd
-
-
-async def _recording(events: AsyncIterator[Event], plan: Plan, state: Any) -> AsyncIterator[Event]:
-    """Pass events through; once the result is in, save the turn."""
-    text = ""
+async def _recording(events: AsyncIterator[Event], recorder: _Recorder) -> AsyncIterator[Event]:
     async with contextlib.aclosing(events):  # type: ignore[type-var]
         async for event in events:
-            text = gather(text, event)
-            _started(plan, event)
-            if isinstance(event, Result):
-                _record(plan, text, event)
+            recorder(event)
             yield event
-    _start_next(state, plan)  # the run's CLI has exited: its session is saved
 
 
-def _start_next(state: Any, plan: Plan | None) -> None:
-    """Start the CLI that would continue this conversation, so its next turn takes it warm."""
-    if isinstance(plan, auto.Plan) and plan.next is not None and state.pool is not None:
-        state.pool.fill(launch_spec(plan.next, state.settings))
+def _next_turn(state: Any, plan: Plan | None) -> Callable[[], None] | None:
+    """For automatic continuation: once the run's CLI has exited (its session saved), start
+    the CLI that would continue the conversation, so that its next turn takes it warm."""
+    if not isinstance(plan, auto.Plan):
+        return None
+
+    def start_next() -> None:
+        if plan.next is not None and state.pool is not None:
+            state.pool.fill(launch_spec(plan.next, state.settings))
+
+    return start_next
 
 
 async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:

@@ -8,8 +8,9 @@ it was, so a client that regenerates or edits a turn simply branches off it. Oth
 history is seeded into a fresh CLI, as before, and that CLI's session is kept for next time.
 
 A continuation needs a CLI started with `--resume`, which cannot come from the warm pool's
-processes; so once a turn has ended (and its CLI has saved the session) the server starts
-the next turn's fork ahead of time (`Plan.next`), and a client that carries on takes it warm.
+processes; so once a continued conversation's turn has ended (and its CLI has saved the
+session) the server starts the next turn's fork ahead of time (`Plan.next`), and a client
+that carries on takes it warm.
 
 Sessions kept this way are never shown or resumed by name; `prune` deletes the ones older
 than a cap and the oldest beyond a total size, so a busy server does not fill the disk.
@@ -94,7 +95,9 @@ def record(plan: Plan, answer: str, result: Result) -> float:
     turns = (*plan.turns, Turn("assistant", (TextPart(answer),)))
     conversation = key(plan.system, turns) if finished else None
     plan.store.remember(result.session_id, conversation, result.cost_usd)
-    if conversation is not None:
+    if conversation is not None and len(plan.turns) > 1:
+        # Only a client that has carried a conversation on gets its next turn started ahead:
+        # one-shot traffic would pay a CLI start-up per request for nothing.
         options = replace(plan.conversation.options, resume=result.session_id, fork=True)
         plan.next = replace(plan.conversation, options=options)
     return own_cost(plan, result)
