@@ -260,7 +260,7 @@ def check_probe(settings: Settings, timeout: float) -> Check:
         fix = "Check the network (and any proxy), or raise --timeout"
         return Check("probe", title, "fail", detail, fix, time.monotonic() - start)
     except ClaudeMaxError as exc:
-        fix = exc.hint
+        fix = exc.hint or ""
         if not fix or "claude-max doctor" in fix:  # don't send the user back here
             fix = "See the CLI's own error: claude -p hi"
         stderr = getattr(exc, "stderr_tail", "")

@@ -71,7 +71,12 @@ class CLIProcessError(ClaudeMaxError):
     kind = "api_error"
 
     def __init__(
-        self, message: str, *, exit_code: int | None = None, stderr_tail: str = "", hint=None
+        self,
+        message: str,
+        *,
+        exit_code: int | None = None,
+        stderr_tail: str = "",
+        hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.exit_code = exit_code

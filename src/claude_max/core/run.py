@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -70,7 +70,7 @@ async def run(
     *,
     pool: Pool | None = None,
     on_exit: Callable[[], None] | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Yield the events of answering `conv`; raise a ClaudeMaxError on failure.
 
     With a `pool`, a CLI started ahead of time for the same launch spec answers, if one is
@@ -80,7 +80,7 @@ async def run(
     validate(conv)
     spec = launch_spec(conv, settings)
     # A resumed session comes from the pool only as a fork that was started ahead once the
-    # session's last turn was saved (see `sessions.auto`); the pool never refills such a spec.
+    # session's last turn was saved (see `turns.auto`); the pool never refills such a spec.
     opts = conv.options
     if pool is not None and (not opts.resume or opts.fork):
         proc = await pool.take(spec, refill=not opts.resume)

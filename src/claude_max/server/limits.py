@@ -4,7 +4,8 @@ CLI processes (each takes ~190 MB)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 from claude_max.core.errors import ClaudeMaxError
 
@@ -52,3 +53,12 @@ class Limiter:
                 self._slots.release()
 
         return release
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """`acquire` as a context manager: the slot is held for the block."""
+        release = await self.acquire()
+        try:
+            yield
+        finally:
+            release()

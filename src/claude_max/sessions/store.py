@@ -38,6 +38,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from claude_max.core.errors import ClaudeMaxError, InvalidRequest
 
@@ -177,7 +178,7 @@ class Session:
     source: str  # "chat" | "http" | "auto"
     created_at: float  # unix time
     updated_at: float
-    transcript: list[dict] = field(default_factory=list)  # [{"role": ..., "text": ...}]
+    transcript: list[dict[str, str]] = field(default_factory=list)  # [{"role": ..., "text": ...}]
 
 
 _COLUMNS = (
@@ -186,8 +187,10 @@ _COLUMNS = (
 )
 
 
-def _session(row: tuple) -> Session:
-    return Session(*row[:10], transcript=json.loads(row[10]))
+def _session(row: tuple[Any, ...]) -> Session:
+    fields = dict(zip(_COLUMNS.replace(" ", "").split(","), row, strict=True))
+    fields["transcript"] = json.loads(fields["transcript"])
+    return Session(**fields)
 
 
 # -- migrations (simonw/llm's pattern)
@@ -490,7 +493,7 @@ class SessionStore:
             ).fetchone()
         return _session(row) if row else None
 
-    def list(self, *, limit: int | None = None) -> list[Session]:
+    def recent(self, *, limit: int | None = None) -> list[Session]:
         """Sessions, most recently updated first."""
         with self._read() as db:
             rows = db.execute(
@@ -569,7 +572,7 @@ class SessionStore:
         id: str,
         *,
         cli_session_id: str,
-        history_hash: str,
+        history_hash: str = "",
         cost_delta: float,
         user_text: str,
         assistant_text: str,
@@ -700,7 +703,7 @@ class SessionStore:
                 pid, started, host, expires_at = row
                 gone = expires_at < now or (host == _host() and not _pid_alive(pid, started))
                 if not gone:
-                    return pid
+                    return int(pid)
             db.execute(
                 "INSERT OR REPLACE INTO locks "
                 "(session_id, owner, pid, started, host, acquired_at, expires_at) "
