@@ -1,7 +1,7 @@
 """The models claude-max accepts, and how a client's model name becomes the CLI's `--model`.
 
 Static data, cheap to import: `claude-max models`, `/v1/models` and shell completion read it
-without starting the CLI. The CLI resolves aliases itself (FACTS §1: opus -> claude-opus-5-5);
+without starting the CLI. The CLI resolves aliases itself (CLI.md §1: opus -> claude-opus-5-5);
 we only decide what is accepted, so an unknown name is a clear 404, never a silent swap.
 """
 

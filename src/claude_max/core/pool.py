@@ -1,7 +1,7 @@
 """Warm CLI processes: started ahead of time, so a request skips the CLI's ~300 ms start-up.
 
 A CLI started in stream-json input mode prints nothing and waits for its first stdin line
-(FACTS §9); its first turn then answers in ~90 ms instead of ~350 ms cold. Everything fixed at
+(CLI.md §9); its first turn then answers in ~90 ms instead of ~350 ms cold. Everything fixed at
 spawn time is in the `LaunchSpec`, so processes are kept per spec. A request takes a ready one
 for its spec (a hit) or starts one (a miss), and the pool at once starts a replacement for that
 spec, so a client that sends the same system prompt every time (editors, agents) keeps

@@ -1,6 +1,6 @@
 """Run one Conversation through the CLI: the single path every face goes through.
 
-`run()` starts a CLI process, seeds the earlier turns as real history (FACTS §9: a user line
+`run()` starts a CLI process, seeds the earlier turns as real history (CLI.md §9: a user line
 with `shouldQuery: false`, wait for its empty result, then the assistant line), sends the new
 user message, and yields typed events until the `result`. Stop sequences and `max_tokens` are
 enforced here: the answer is cut and the CLI interrupted through its control protocol, which
@@ -100,7 +100,7 @@ async def run(
             proc.kill()  # ended early (client gone, error): no grace, no waiting first
         # After the result a stateless run (--no-session-persistence) has nothing left to
         # write, and a clean exit takes the CLI ~40 ms the client would wait for: kill it.
-        # A kept session exits cleanly: the CLI saves its cost state then (FACTS §2).
+        # A kept session exits cleanly: the CLI saves its cost state then (CLI.md §2).
         keep = conv.options.persist or conv.options.resume
         await asyncio.shield(proc.aclose(grace=2.0 if keep and finished else 0.0))
         if finished and on_exit is not None:
@@ -306,7 +306,7 @@ async def _drive(
             elif isinstance(event, MessageEnd):
                 await calls.message_end()
                 if event.stop_reason == "max_tokens" and opts.max_tokens:
-                    # The CLI would ask the model to go on (FACTS §2); the client asked to stop.
+                    # The CLI would ask the model to go on (CLI.md §2); the client asked to stop.
                     if tail := scanner.flush():
                         answer += tail
                         yield TextDelta(tail)
