@@ -76,7 +76,7 @@ def sessions(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from claude_max.sessions.store import short_id
+    from claude_max.core.ids import short_id
     from claude_max.terminal import console
 
     store = _store()
@@ -152,8 +152,8 @@ def delete(
 ) -> None:
     """Delete conversations."""
     from claude_max.core.errors import ClaudeMaxError
+    from claude_max.core.ids import short_id
     from claude_max.sessions import cli_files
-    from claude_max.sessions.store import short_id
     from claude_max.terminal import console
 
     store = _store()

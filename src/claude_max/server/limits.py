@@ -7,19 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from claude_max.core.errors import ClaudeMaxError
-
-
-class ServerBusy(ClaudeMaxError):
-    status = 429
-    kind = "rate_limit_error"
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"claude-max is busy: {limit} requests are running and the queue is full.",
-            hint="Retry shortly, or start the server with a higher --max-concurrency",
-        )
-        self.retry_after = 1.0
+from claude_max.core.errors import ServerBusy
 
 
 class Limiter:

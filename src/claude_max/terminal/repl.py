@@ -76,7 +76,7 @@ class Repl:
         return Thread(self.store, model=self.model, system=self.system)
 
     def loop(self) -> None:
-        from claude_max.sessions.store import short_id
+        from claude_max.core.ids import short_id
 
         try:
             if self._resume or self._continue:
@@ -164,7 +164,7 @@ class Repl:
             self.thread = self._new_thread()
             self.err.print("new conversation", style="dim")
         elif name == "/session":
-            from claude_max.sessions.store import short_id
+            from claude_max.core.ids import short_id
 
             if self.thread.id is None:
                 self.err.print("nothing saved yet", style="dim")

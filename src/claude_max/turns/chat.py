@@ -57,7 +57,7 @@ class Thread:
         system: str | None = None,
     ) -> Thread:
         """The chat to continue (`-r ID` / `-c`), or a new one; unknown ids are clear errors."""
-        from claude_max.core.errors import ClaudeMaxError
+        from claude_max.core.errors import SessionNotFound
 
         session = None
         if resume:
@@ -65,8 +65,10 @@ class Thread:
         elif latest:
             session = store.latest(source="chat")
             if session is None:
-                raise ClaudeMaxError(
-                    "There is no earlier chat to continue.", hint="Start one: claude-max chat"
+                raise SessionNotFound(
+                    "",
+                    message="There is no earlier chat to continue.",
+                    hint="Start one: claude-max chat",
                 )
         return cls(store, session, model=model, system=system)
 
