@@ -47,8 +47,10 @@ def test_full_history_client_sends_only_what_is_new(client, fake_cli):
     )
     runs = fake_cli.calls()
     assert [sent(r) for r in runs] == [[("user", "one")], [("user", "two")], [("user", "three")]]
+    # each turn runs in a fork of the CLI session the last recorded turn left
+    assert all("--fork-session" in r["argv"] for r in runs[1:])
     resumes = [next(a for a in r["argv"] if a.startswith("--resume=")) for r in runs[1:]]
-    assert resumes[0] == resumes[1]  # the same CLI session all along
+    assert resumes[0] != resumes[1]
 
 
 def test_edited_history_forks_a_new_cli_session(client, fake_cli):
@@ -56,6 +58,8 @@ def test_edited_history_forks_a_new_cli_session(client, fake_cli):
     ask(client, [user("one"), assistant("ECHO:one"), user("two")])
     edited = ask(client, [user("one"), assistant("something else"), user("three")])
     assert edited.status_code == 200
+    branch = edited.headers["x-session-id"]  # the client is told: a new session id
+    assert branch != "s-1" and branch.startswith("s-1~")
     [fork] = [c for c in fake_cli.calls() if sent(c)[-1] == ("user", "three")]
     assert not any(a.startswith("--resume=") for a in fork["argv"])  # never the old session
     assert sent(fork) == [
@@ -63,9 +67,17 @@ def test_edited_history_forks_a_new_cli_session(client, fake_cli):
         ("assistant", [{"type": "text", "text": "something else"}]),
         ("user", "three"),
     ]
-    after = ask(client, [user("four")])  # and it carries on from the new branch
+    after = ask(client, [user("four")], session=branch)  # and it carries on from the branch
     assert after.status_code == 200
     assert [("user", "four")] in [sent(c) for c in fake_cli.calls()]
+    store = client.app.state.store  # the original session is left as it was
+    assert [t["text"] for t in store.get("s-1").transcript] == [
+        "one",
+        "ECHO:one",
+        "two",
+        "ECHO:two",
+    ]
+    assert [t["text"] for t in store.get(branch).transcript][-2:] == ["four", "ECHO:four"]
 
 
 def test_sessions_are_separate(client, fake_cli):

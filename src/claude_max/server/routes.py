@@ -74,7 +74,8 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     body = await read_json(request, request.app.state.max_body)
     conv = protocol.to_conversation(body)
     service: TurnService = request.app.state.turns
-    how = service.continuation(conv, session=session_key(request))
+    owner = getattr(request.state, "key_label", None)
+    how = service.continuation(conv, session=session_key(request), owner=owner)
     turn = await _unless_disconnected(request, service.open(conv, how))
     if turn is None:
         return Response(status_code=499)

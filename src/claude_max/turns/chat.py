@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from claude_max.core.conversation import Conversation, Options, TextPart, Turn
 from claude_max.core.events import Result
+from claude_max.sessions import cli_files
 from claude_max.sessions.store import Session, SessionStore
 from claude_max.turns import plan as plans
 
@@ -92,19 +93,25 @@ class Thread:
     def plan(self, conv: Conversation) -> plans.Plan:
         """Run the new message on top of what the CLI already has (its kept session)."""
         resume = self.session.cli_session_id if self.session else None
-        options = replace(conv.options, persist=True, resume=resume, fork=False)
+        # A fork: the turn runs in a copy of the CLI's session, which replaces the original only
+        # once the turn is recorded. A turn that never finishes (client gone, Ctrl-C, kill -9)
+        # leaves the original as it was, so the model never sees an exchange the store lacks.
+        options = replace(conv.options, persist=True, resume=resume, fork=resume is not None)
         return _ChatPlan(replace(conv, options=options), self)
 
-    def record(self, text: str, answer: str, result: Result) -> Session:
-        """Save a completed turn; returns the updated session."""
+    def record(
+        self, text: str, answer: str, result: Result, *, parent: str | None = None
+    ) -> Session:
+        """Save a completed turn that continued the CLI session `parent` (None: a new one);
+        returns the updated session."""
         if self.session is None:
             self.session = self.store.create(model=self.model, title=text, source=self.source)
         before = self.session
-        same_cli_session = before.cli_session_id == result.session_id
-        # The CLI's cost is a running total for its session; this turn's cost is the rise.
-        spent = result.cost_usd - before.cost_usd if same_cli_session else result.cost_usd
+        # The CLI's cost is a running total for its session, carried on by a fork; this
+        # turn's cost is the rise over what the session had recorded.
+        spent = result.cost_usd - before.cost_usd if parent else result.cost_usd
         if spent < 0:
-            spent = result.cost_usd  # the total restarted (e.g. the CLI was killed earlier)
+            spent = result.cost_usd  # the total restarted
         self.last_cost = spent
         self.session = self.store.record_turn(
             before.id,
@@ -114,6 +121,8 @@ class Thread:
             assistant_text=answer,
             model=result.model or self.model,
         )
+        if parent and parent != result.session_id:
+            cli_files.remove([parent])  # the fork has replaced it
         return self.session
 
 
@@ -123,5 +132,6 @@ class _ChatPlan(plans.Plan):
         self.thread = thread
 
     def finished(self, answer: str, result: Result) -> float:
-        self.thread.record(self.conversation.prompt.text, answer, result)
+        parent = self.conversation.options.resume
+        self.thread.record(self.conversation.prompt.text, answer, result, parent=parent)
         return self.thread.last_cost

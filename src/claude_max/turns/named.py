@@ -4,8 +4,11 @@ A client may send only the new message or the whole history each time. The histo
 the new message) is compared with the session's transcript: when it matches, or when only
 the new message came, the CLI's session is resumed with just the new message, so nothing is
 sent to the model twice. When it differs (an edited or regenerated turn), the conversation
-starts over in a new CLI session seeded with the client's history; the old CLI session is left
-as it was and never mixed in. Conversations with client tools are not kept (`applies`).
+starts over in a new session, under a new id the client gets back in the `X-Session-Id`
+header, seeded with the client's history; the old session is left as it was and never mixed
+in. Each turn runs in a fork of the CLI's session that replaces it only once the turn is
+recorded, so an interrupted turn (the client went away) is never seen by the next one.
+Conversations with client tools are not kept (`applies`).
 """
 
 from __future__ import annotations
@@ -15,8 +18,7 @@ from dataclasses import replace
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import Result
-from claude_max.sessions import cli_files
-from claude_max.sessions.store import SessionStore
+from claude_max.sessions.store import MAX_ID_LENGTH, SessionStore
 from claude_max.turns import plan as plans
 from claude_max.turns.chat import Thread
 
@@ -31,17 +33,26 @@ def applies(conv: Conversation) -> bool:
 
 
 class NamedSession:
-    """The continuation of a session the client names."""
+    """The continuation of a session the client names. With named API keys each key has its
+    own sessions (`owner`: the key's label): the same name under another key is another
+    session, and a key never sees another key's."""
 
-    def __init__(self, store: SessionStore, key: str) -> None:
-        self.store, self.key = store, key
+    def __init__(self, store: SessionStore, key: str, *, owner: str | None = None) -> None:
+        self.store, self.owner = store, owner
+        self.key = key if owner is None else f"{owner}/{key}"
 
     @property
     def lock(self) -> tuple[SessionStore, str]:
         return self.store, self.key
 
     def plan(self, conv: Conversation) -> Plan:
-        return plan(self.store, self.key, conv)
+        found = plan(self.store, self.key, conv)
+        assert found.thread.session is not None
+        shown = found.thread.session.id
+        if self.owner is not None:
+            shown = shown.removeprefix(f"{self.owner}/")
+        found.headers[SESSION_HEADER] = shown
+        return found
 
 
 class Plan(plans.Plan):
@@ -51,8 +62,6 @@ class Plan(plans.Plan):
         super().__init__(conversation)  # only the new message when resuming
         self.thread = thread
         self.seeded = seeded  # history the CLI gets seeded with (new CLI session)
-        assert thread.session is not None
-        self.headers[SESSION_HEADER] = thread.session.id
 
     def finished(self, answer: str, result: Result) -> float:
         return record(self, answer, result)
@@ -67,17 +76,27 @@ def plan(store: SessionStore, key: str, conv: Conversation) -> Plan:
             resumed = replace(
                 conv,
                 turns=(conv.prompt,),
-                options=replace(conv.options, resume=session.cli_session_id, persist=True),
+                options=replace(
+                    conv.options, resume=session.cli_session_id, persist=True, fork=True
+                ),
             )
             return Plan(resumed, Thread(store, session, model=conv.model, source="http"), [])
-        store.delete([key])  # diverged: the session follows the client's history from now on
-        cli_files.remove([session.cli_session_id])  # the old branch is never resumed again
+        # Diverged (an edited or regenerated turn): a new session under a new id, sent back in
+        # the X-Session-Id header; the original stays as it was.
+        key = _fork_id(key)
         session = None
     if session is None:
         first = conv.turns[0].text if conv.turns else ""
         session = store.create(id=key, model=conv.model, title=first, source="http")
     fresh = replace(conv, options=replace(conv.options, persist=True, resume=None))
     return Plan(fresh, Thread(store, session, model=conv.model, source="http"), history)
+
+
+def _fork_id(key: str) -> str:
+    import uuid
+
+    stem = key.split("~", 1)[0][: MAX_ID_LENGTH - 9]
+    return f"{stem}~{uuid.uuid4().hex[:8]}"
 
 
 def record(plan: Plan, answer: str, result: Result) -> float:
@@ -108,5 +127,6 @@ def record(plan: Plan, answer: str, result: Result) -> float:
             model=None,
         )
     thread.session = session
-    thread.record(plan.conversation.prompt.text, answer, result)
+    parent = plan.conversation.options.resume
+    thread.record(plan.conversation.prompt.text, answer, result, parent=parent)
     return thread.last_cost

@@ -52,11 +52,13 @@ class TurnService:
             raise RuntimeError("this turn service has no session store")
         return self._store()
 
-    def continuation(self, conv: Conversation, *, session: str | None = None) -> Continuation:
-        """How an HTTP request continues: the session it names, else automatically when
-        allowed, else not at all."""
+    def continuation(
+        self, conv: Conversation, *, session: str | None = None, owner: str | None = None
+    ) -> Continuation:
+        """How an HTTP request continues: the session it names (among those of `owner`, the
+        API key's label), else automatically when allowed, else not at all."""
         if session is not None and named.applies(conv):
-            return named.NamedSession(self.store(), session)
+            return named.NamedSession(self.store(), session, owner=owner)
         if self.settings.auto_continue and self._store is not None and auto.applies(conv):
             return auto.Automatic(self.store())
         return STATELESS
