@@ -35,6 +35,7 @@ def repl(tmp_path: Path, claude_max_home: Path):
         sys.executable, ["-m", "claude_max", "chat"], env=env, encoding="utf-8", timeout=20
     )
     child.runs = lambda: [c for c in read_log(log) if "-p" in c["argv"]]
+    child.home = claude_max_home
     yield child
     child.close(force=True)
 
@@ -66,7 +67,18 @@ def test_two_turns_model_switch_ctrl_c_and_ctrl_d(repl):
     repl.expect("reply stopped")
     repl.expect("> ")
     third = repl.runs()[2]
-    assert wait_until(lambda: gone(third["pid"])), "Ctrl-C did not kill the reply's CLI process"
+    assert wait_until(lambda: gone(third["pid"])), "Ctrl-C left the reply's CLI process running"
+    # stopped the CLI's way (an interrupt, not a kill), and the exchange the user saw is saved
+    assert any(
+        line.get("type") == "control_request" and line["request"]["subtype"] == "interrupt"
+        for line in third["stdin"]
+    )
+    from claude_max.sessions.store import SessionStore
+
+    with SessionStore(repl.home / "sessions.db") as store:
+        [session] = store.recent()
+        assert session.turns == 3
+        assert session.transcript[-1]["text"].startswith("ECHO")  # the partial answer
 
     repl.sendintr()  # at an empty prompt: a hint, not an exit
     repl.expect("Ctrl-D or /exit")

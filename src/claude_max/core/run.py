@@ -64,12 +64,40 @@ def validate(conv: Conversation) -> None:
         )
 
 
+class Interrupt:
+    """Stops a running turn the CLI's own way (CLI.md §9): the answer so far stays in the
+    CLI's session and the run still ends with an exact `Result` (stop_reason "interrupted").
+    Killing the run instead (closing it) leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._proc: CLIProcess | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def __call__(self) -> None:
+        first = not self.requested
+        self.requested = True
+        if first and self._proc is not None:
+            self._send(self._proc)
+
+    def _attach(self, proc: CLIProcess) -> None:
+        self._proc = proc
+        if self.requested:
+            self._send(proc)
+
+    def _send(self, proc: CLIProcess) -> None:
+        task = asyncio.ensure_future(proc.send(cli.interrupt_line(f"user_{next(_interrupt_ids)}")))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+
 async def run(
     conv: Conversation,
     settings: Settings,
     *,
     pool: Pool | None = None,
     on_exit: Callable[[], None] | None = None,
+    interrupt: Interrupt | None = None,
 ) -> AsyncGenerator[Event, None]:
     """Yield the events of answering `conv`; raise a ClaudeMaxError on failure.
 
@@ -91,7 +119,7 @@ async def run(
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
         if spec.model and proc.model != spec.model:  # a warm process started for another model
             await _switch_model(proc, spec.model, clock)
-        async for event in _drive(proc, conv, clock, spec.tools):
+        async for event in _drive(proc, conv, clock, spec.tools, interrupt):
             if isinstance(event, Result):
                 finished = True
             yield event
@@ -223,7 +251,11 @@ class _ToolCalls:
 
 
 async def _drive(
-    proc: CLIProcess, conv: Conversation, clock: _Clock, listing: str | None
+    proc: CLIProcess,
+    conv: Conversation,
+    clock: _Clock,
+    listing: str | None,
+    interrupt: Interrupt | None = None,
 ) -> AsyncIterator[Event]:
     parser = StreamParser()
     calls = _ToolCalls(proc, conv, listing)
@@ -248,6 +280,8 @@ async def _drive(
         else:
             await proc.send(cli.assistant_line(turn))
     await proc.send(cli.user_line(conv.prompt, query=True))
+    if interrupt is not None:
+        interrupt._attach(proc)
 
     opts = conv.options
     structured = opts.json_schema is not None
@@ -260,6 +294,10 @@ async def _drive(
                 await calls.answer(event)
                 continue
             if isinstance(event, Result):
+                if cut is None and interrupt is not None and interrupt.requested:
+                    # Stopped at the user's word: what streamed until the CLI stopped is both
+                    # what the user saw and what the CLI's session keeps.
+                    cut = ("interrupted", None)
                 if cut is None and (tail := scanner.flush()):
                     answer += tail
                     yield TextDelta(tail)

@@ -193,9 +193,30 @@ class Repl:
             self.err.print(line, style="dim")
 
     async def _answer(self, text: str, renderer: StreamRenderer) -> tuple[Result, float]:
-        """One turn through the turn service, which saves it in this chat's session."""
+        """One turn through the turn service, which saves it in this chat's session.
+
+        Ctrl-C stops the reply the CLI's way: what was shown is kept, in the saved chat and in
+        what the model sees next. A second Ctrl-C gives up on it at once."""
+        import signal
+
+        loop = asyncio.get_running_loop()
         async with await self.turns.open(self.thread.conversation(text), self.thread) as turn:
-            return await stream_reply(turn.events(), renderer), turn.cost
+
+            def stop() -> None:
+                if turn.interrupt.requested:
+                    loop.remove_signal_handler(signal.SIGINT)
+                    signal.raise_signal(signal.SIGINT)  # the default handler: cancel it all
+                else:
+                    turn.interrupt()
+
+            loop.add_signal_handler(signal.SIGINT, stop)
+            try:
+                result = await stream_reply(turn.events(), renderer)
+            finally:
+                loop.remove_signal_handler(signal.SIGINT)
+            if result.stop_reason == "interrupted":
+                self.err.print("(reply stopped)", style="dim")
+            return result, turn.cost
 
     # -- history file
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import Event, Result, Started, gather
-from claude_max.core.run import Reply, complete, run
+from claude_max.core.run import Interrupt, Reply, complete, run
 from claude_max.core.settings import Settings
 from claude_max.turns import auto, named
 from claude_max.turns.plan import STATELESS, Continuation, Plan
@@ -99,6 +99,7 @@ class Turn:
         self._held = held
         self._text = ""
         self.cost = 0.0  # this turn's own cost, once its result is in
+        self.interrupt = Interrupt()  # stop it the CLI's way: the answer so far is kept
 
     @property
     def headers(self) -> dict[str, str]:
@@ -120,7 +121,11 @@ class Turn:
         """The turn's events as the core yields them; the turn is recorded on the way."""
         service = self._service
         stream = run(
-            self.plan.conversation, service.settings, pool=service.pool, on_exit=self._exited
+            self.plan.conversation,
+            service.settings,
+            pool=service.pool,
+            on_exit=self._exited,
+            interrupt=self.interrupt,
         )
         async with contextlib.aclosing(stream):
             async for event in stream:
