@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -16,19 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from claude_max.core.errors import ClaudeMaxError, InvalidRequest
-from claude_max.sessions import store as store_module
-from claude_max.sessions.store import (
-    MIGRATIONS,
+from claude_max.core.errors import (
     AmbiguousSession,
-    Session,
+    ClaudeMaxError,
+    InvalidRequest,
     SessionBusy,
     SessionExists,
     SessionNotFound,
-    SessionStore,
-    history_hash,
-    short_id,
 )
+from claude_max.core.ids import short_id
+from claude_max.sessions import store as store_module
+from claude_max.sessions.store import MIGRATIONS, Session, SessionStore, history_hash
 
 HEX = "3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b"
 
@@ -424,7 +421,6 @@ def test_a_held_lock_makes_others_busy(store: SessionStore, db_path: Path) -> No
             with store.lock("k"):
                 pass
         assert (exc.value.status, exc.value.kind) == (409, "invalid_request_error")
-        assert exc.value.pid == os.getpid()
         with SessionStore(db_path) as other, pytest.raises(SessionBusy):
             with other.lock("k"):
                 pass
@@ -507,48 +503,6 @@ def test_alock_waits_without_blocking_the_loop(store: SessionStore) -> None:
         pass
 
 
-def write_lock_row(db_path: Path, **row: object) -> None:
-    db = sqlite3.connect(db_path)
-    try:
-        with db:
-            db.execute(
-                "INSERT OR REPLACE INTO locks VALUES "
-                "(:session_id, :owner, :pid, :started, :host, :acquired_at, :expires_at)",
-                {"owner": "someone", "started": None, "acquired_at": time.time(), **row},
-            )
-    finally:
-        db.close()
-
-
-def test_an_expired_lock_from_another_host_is_taken_over(
-    store: SessionStore, db_path: Path
-) -> None:
-    now = time.time()
-    row = {"pid": 1, "host": "elsewhere.invalid"}
-    write_lock_row(db_path, session_id="fresh", expires_at=now + 600, **row)
-    write_lock_row(db_path, session_id="stale", expires_at=now - 1, **row)
-    with pytest.raises(SessionBusy):
-        with store.lock("fresh"):
-            pass
-    with store.lock("stale"):
-        pass
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_a_lock_of_a_reused_pid_is_taken_over(store: SessionStore, db_path: Path) -> None:
-    # Our own pid, but with another start time: the holder was an earlier process.
-    write_lock_row(
-        db_path,
-        session_id="k",
-        pid=os.getpid(),
-        started="1",
-        host=store_module._host(),
-        expires_at=time.time() + 600,
-    )
-    with store.lock("k"):
-        pass
-
-
 # -- other processes
 
 PRELUDE = """
@@ -578,10 +532,9 @@ def spawn(code: str, *args: str) -> subprocess.Popen[str]:
 def test_a_lock_held_by_a_killed_process_is_taken_over(store: SessionStore, db_path: Path) -> None:
     with spawn(HOLD_LOCK, db_path, "k") as holder:
         assert holder.stdout.readline() == "locked\n"
-        with pytest.raises(SessionBusy) as exc:
+        with pytest.raises(SessionBusy):
             with store.lock("k"):
                 pass
-        assert exc.value.pid == holder.pid
         holder.kill()  # SIGKILL: no finally, no release
         holder.wait(timeout=30)
         assert holder.returncode == -signal.SIGKILL

@@ -10,10 +10,9 @@ any number of `chat` processes:
 * The schema is built by `@migration` functions applied in order and recorded in
   `_migrations` (simonw/llm's pattern): a new column is a new function at the end, never an
   edit of an old one.
-* `SessionStore.lock(id)` serializes the turns of one session across threads and processes:
-  a row in `locks` that names its holder (pid, process start time, host) and an expiry. A
-  holder that died (`kill -9`) or outlived its expiry is taken over; a live one makes the
-  caller wait or get `SessionBusy` (409).
+* `SessionStore.lock(id)` serializes the turns of one session across threads and processes
+  with an OS file lock (`locks.py`), which the kernel releases when its holder dies. (The
+  `locks` table of migration m002 is no longer used.)
 
 Every method is synchronous and fast: reads and small writes take 0.01 to 0.5 ms, and
 `record_turn` rewrites the transcript, from 0.1 ms for a short session to ~2 ms at 200 turns of
@@ -29,13 +28,14 @@ accepts the full id, any unique prefix of it, or the shown short form.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,17 +43,16 @@ from typing import Any
 from claude_max.core.errors import (  # the session errors are raised here
     AmbiguousSession,
     InvalidRequest,
-    SessionBusy,
     SessionExists,
     SessionNotFound,
 )
 from claude_max.core.ids import ELLIPSIS, short_id
+from claude_max.sessions.locks import SessionLocks
 
 DB_NAME = "sessions.db"
 MAX_ID_LENGTH = 128
 MAX_TITLE_LENGTH = 200
 BUSY_TIMEOUT_MS = 5000
-LOCK_TTL = 3600.0  # seconds; a lock whose holder cannot be checked (other host) lasts this long
 
 
 # -- ids and hashes
@@ -262,59 +261,10 @@ def connect(path: Path) -> sqlite3.Connection:
 # -- lock holders
 
 
-def _process_start(pid: int) -> str | None:
-    """When a process started (Linux clock ticks since boot), to tell a reused pid apart."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return None
-    fields = stat[stat.rfind(b")") + 2 :].split()  # after "pid (comm) "
-    if len(fields) < 20 or fields[0] == b"Z":
-        return None  # a zombie has finished: it holds nothing
-    return fields[19].decode()
-
-
-def _pid_alive(pid: int, started: str | None) -> bool:
-    if os.name != "posix":
-        return True  # no safe signal-0 probe on Windows: such locks end by expiry
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, another user's
-    if Path("/proc/self/stat").exists():
-        now = _process_start(pid)
-        if now is None or (started is not None and now != started):
-            return False  # a zombie, or the pid was reused by a newer process
-    return True
-
-
-_HOST: str | None = None
-
-
-def _host() -> str:
-    """Where our pids mean something: the host name, and on Linux the pid namespace (a
-    container with the host's name still has pids of its own)."""
-    global _HOST
-    if _HOST is None:
-        import socket
-
-        try:
-            namespace = os.readlink("/proc/self/ns/pid")
-        except OSError:
-            namespace = ""
-        _HOST = f"{socket.gethostname()} {namespace}".strip()
-    return _HOST
-
-
-# -- the store
-
-
 class SessionStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.locks = SessionLocks(self.path.parent / "locks")
         self._db: sqlite3.Connection | None = connect(self.path)
         self._mutex = threading.RLock()
         try:
@@ -616,78 +566,14 @@ class SessionStore:
                 [(i,) for i in cli_session_ids],
             )
 
-    def _claim(self, id: str, owner: str, ttl: float) -> int | None:
-        """Take the lock if it is free or its holder is gone; else the holder's pid."""
-        me = os.getpid()
-        with self._write() as db:
-            row = db.execute(
-                "SELECT pid, started, host, expires_at FROM locks WHERE session_id = ?", (id,)
-            ).fetchone()
-            now = time.time()
-            if row is not None:
-                pid, started, host, expires_at = row
-                gone = expires_at < now or (host == _host() and not _pid_alive(pid, started))
-                if not gone:
-                    return int(pid)
-            db.execute(
-                "INSERT OR REPLACE INTO locks "
-                "(session_id, owner, pid, started, host, acquired_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (id, owner, me, _process_start(me), _host(), now, now + ttl),
-            )
-        return None
-
-    def _release(self, id: str, owner: str) -> None:
-        with self._write() as db:
-            db.execute("DELETE FROM locks WHERE session_id = ? AND owner = ?", (id, owner))
-
-    @contextmanager
     def lock(
-        self, id: str, *, wait: bool = False, timeout: float | None = None, ttl: float = LOCK_TTL
-    ) -> Iterator[None]:
-        """Run one turn of session `id` alone, across threads and processes.
+        self, id: str, *, wait: bool = False, timeout: float | None = None
+    ) -> contextlib.AbstractContextManager[None]:
+        """Run one turn of session `id` alone, across threads and processes (`locks.py`)."""
+        return self.locks.hold(id, wait=wait, timeout=timeout)
 
-        Free: taken at once. Held by a live holder: `wait=False` raises SessionBusy (409);
-        `wait=True` polls until it is free, or raises SessionBusy after `timeout` seconds
-        (None: as long as it takes). A holder killed with `kill -9` is detected (its pid is gone
-        or reused) and its lock taken over; where that cannot be checked (another host,
-        Windows) the lock expires `ttl` seconds after it was taken. Not re-entrant: a second
-        `lock` on the same id in the same process waits or fails like any other.
-
-        Blocking when waiting: asyncio code uses `alock`.
-        """
-        import uuid
-
-        owner = uuid.uuid4().hex
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pause = 0.005
-        while (holder := self._claim(id, owner, ttl)) is not None:
-            if not wait or (deadline is not None and time.monotonic() >= deadline):
-                raise SessionBusy(id, pid=holder)
-            time.sleep(pause)
-            pause = min(pause * 2, 0.1)
-        try:
-            yield
-        finally:
-            self._release(id, owner)
-
-    @asynccontextmanager
-    async def alock(
-        self, id: str, *, wait: bool = False, timeout: float | None = None, ttl: float = LOCK_TTL
-    ) -> AsyncIterator[None]:
-        """`lock` for asyncio: waits with `asyncio.sleep`, never blocking the event loop."""
-        import asyncio
-        import uuid
-
-        owner = uuid.uuid4().hex
-        deadline = None if timeout is None else time.monotonic() + timeout
-        pause = 0.005
-        while (holder := self._claim(id, owner, ttl)) is not None:
-            if not wait or (deadline is not None and time.monotonic() >= deadline):
-                raise SessionBusy(id, pid=holder)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.1)
-        try:
-            yield
-        finally:
-            self._release(id, owner)
+    def alock(
+        self, id: str, *, wait: bool = False, timeout: float | None = None
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """`lock` for asyncio: waits without blocking the event loop."""
+        return self.locks.ahold(id, wait=wait, timeout=timeout)
