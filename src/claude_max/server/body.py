@@ -1,4 +1,8 @@
-"""Read a JSON request body with a size limit, as a clear 400/413 rather than a crash."""
+"""Read a JSON request body with a size limit, as a clear 400/413 rather than a crash.
+
+Not Starlette's own `max_body_size`: it answers a too-large declared body itself, in plain
+text, before any handler could answer in the caller's protocol (tried; test_errors.py).
+"""
 
 from __future__ import annotations
 
