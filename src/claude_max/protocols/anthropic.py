@@ -420,3 +420,6 @@ def model_entry(model: catalog.Model) -> dict[str, Any]:
         "display_name": model.display_name,
         "created_at": model.created_at,
     }
+
+
+KEEPALIVE = _event("ping", {})  # sent after a stretch of silence (server/keepalive.py)

@@ -412,3 +412,6 @@ def model_list(models: list[catalog.Model]) -> dict[str, Any]:
 
 def model_entry(model: catalog.Model) -> dict[str, Any]:
     return {"id": model.id, "object": "model", "created": 1767225600, "owned_by": "anthropic"}
+
+
+KEEPALIVE = ": keep-alive\n\n"  # an SSE comment, sent after a stretch of silence

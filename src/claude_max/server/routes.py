@@ -29,6 +29,7 @@ from claude_max.core.events import (
 from claude_max.core.launch import launch_spec
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
+from claude_max.server import keepalive
 from claude_max.server.body import read_json
 from claude_max.sessions import auto, continuity
 
@@ -131,7 +132,7 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
             return Response(status_code=499)
         streaming = True
         return StreamingResponse(
-            _sse(protocol, _resume(head, events), body, held),
+            _sse(protocol, _resume(head, events), body, held, settings.keepalive),
             media_type="text/event-stream",
             headers={**SSE_HEADERS, **headers},
             background=BackgroundTask(held.aclose),
@@ -249,12 +250,14 @@ async def _sse(
     events: AsyncIterator[Event],
     body: dict[str, Any],
     held: contextlib.AsyncExitStack,
+    every: float = keepalive.DEFAULT_INTERVAL,
 ) -> AsyncIterator[str]:
     """The protocol's SSE, closing the run (and its CLI) and letting go of its slot and
     session lock as soon as the last event is out."""
     try:
         async with contextlib.aclosing(events):  # type: ignore[type-var]
-            async for chunk in protocol.stream(events, body):
+            chunks = protocol.stream(events, body)
+            async for chunk in keepalive.keep_alive(chunks, keepalive.chunk_for(protocol), every):
                 yield chunk
     finally:
         await held.aclose()
