@@ -174,3 +174,12 @@ def interrupt_line(request_id: str) -> dict[str, Any]:
         "request_id": request_id,
         "request": {"subtype": "interrupt"},
     }
+
+
+def initialize_line(request_id: str) -> dict[str, Any]:
+    """Ask a CLI for its commands, agents and models (it answers without a model call)."""
+    return {
+        "type": "control_request",
+        "request_id": request_id,
+        "request": {"subtype": "initialize", "hooks": None},
+    }

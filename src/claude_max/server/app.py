@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from claude_max.core import catalog
+from claude_max.core.cli_models import CLIModels
 from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.launch import launch_spec
@@ -78,6 +79,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         app.state.store = None  # the session store, opened on the first X-Session-Id
+        app.state.models = CLIModels(settings, None)  # the CLI's model list, once known
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -89,6 +91,8 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 app.state.cli_info = routes.cli_info(claude, None, str(exc))
             else:
                 app.state.cli_info = routes.cli_info(claude, version, None)
+                app.state.models = CLIModels(settings, version)
+                app.state.models.load_cached()
                 if app.state.pool is not None:
                     first = DEFAULT_REQUEST
                     if settings.auto_continue:  # stateless runs keep their CLI session

@@ -66,10 +66,12 @@ def _models_protocol(request: Request) -> ModuleType:
 
 
 async def list_models(request: Request) -> JSONResponse:
-    return JSONResponse(_models_protocol(request).model_list(catalog.listed()))
+    models = await request.app.state.models.get()  # the CLI's own list, else the catalog's
+    return JSONResponse(_models_protocol(request).model_list(models))
 
 
 async def get_model(request: Request) -> JSONResponse:
+    await request.app.state.models.get()
     model = catalog.entry(request.path_params["model_id"])
     return JSONResponse(_models_protocol(request).model_entry(model))
 
