@@ -69,10 +69,14 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
         argv.append(f"--json-schema={opts.json_schema}")
     if opts.thinking == "disabled":
         argv.append("--thinking=disabled")
+    elif opts.thinking == "adaptive":
+        argv.append("--thinking=adaptive")
     elif opts.thinking == "enabled":
         argv.append("--thinking=enabled")
         if opts.thinking_budget:
             argv.append(f"--max-thinking-tokens={opts.thinking_budget}")
+    if opts.thinking_display and opts.thinking != "disabled":
+        argv.append(f"--thinking-display={opts.thinking_display}")
     if opts.effort:
         argv.append(f"--effort={opts.effort}")
     return argv
@@ -107,6 +111,8 @@ def build_env(
         env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(conv.options.max_tokens)
     if conv.options.thinking == "enabled" and conv.options.thinking_budget:
         env["MAX_THINKING_TOKENS"] = str(conv.options.thinking_budget)
+    if conv.options.thinking_display == "omitted":  # else the CLI sends display "updates"
+        env["CLAUDE_CODE_THINKING_DISPLAY_UPDATES"] = "0"
     return env
 
 

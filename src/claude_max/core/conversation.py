@@ -75,9 +75,10 @@ class Options:
 
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
-    thinking: Literal["enabled", "disabled"] | None = None
+    thinking: Literal["enabled", "adaptive", "disabled"] | None = None
     thinking_budget: int | None = None
-    effort: str | None = None
+    thinking_display: Literal["summarized", "omitted"] | None = None
+    effort: str | None = None  # low, medium, high, xhigh, max (output_config.effort)
     # Continuity: keep the CLI's session on disk (persist), continue one (resume, the CLI's
     # session id: `turns` then holds only what the CLI has not seen), or a copy of it (fork).
     persist: bool = False

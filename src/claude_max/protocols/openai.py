@@ -47,7 +47,14 @@ FINISH_REASONS = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
-EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh"}
+EFFORTS = {
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "xhigh",
+    "max": "max",  # Claude's own top level, for clients configured for it
+}
 _DATA_URL = re.compile(r"^data:(?P<type>[\w/+.-]+);base64,(?P<data>.*)$", re.S)
 
 
@@ -104,12 +111,15 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     model = body.get("model")
     if model is not None:
         v.expect(model, str, "model", "a string")
+    cli_model = catalog.resolve(model)
+    if effort is not None:
+        v.effort(EFFORTS[effort], cli_model, "reasoning_effort")
     merged = v.merge_turns(turns)
     v.check_tool_pairs(merged, "messages")
     return Conversation(
         turns=merged,
         system="\n\n".join(s for s in system if s) or None,
-        model=catalog.resolve(model),
+        model=cli_model,
         options=Options(
             max_tokens=max_tokens,
             stop=v.string_list(body.get("stop"), "stop"),

@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+from claude_max.core import catalog
 from claude_max.core.conversation import (
     ImagePart,
     Part,
@@ -175,3 +176,27 @@ def check_tool_pairs(turns: tuple[Turn, ...], param: str) -> None:
                     "just before it did not call.",
                     param=param,
                 )
+
+
+def effort(value: Any, cli_model: str, param: str) -> str:
+    """An effort level the model takes (the CLI's list, else the catalog's); a model known to
+    neither is left to the API. The CLI would lower or drop a level the model does not take
+    (xhigh -> high on claude-opus-4-6): a 400 says so instead."""
+    if value not in catalog.EFFORTS:
+        raise InvalidRequest(f"'{param}' must be one of {', '.join(catalog.EFFORTS)}.", param=param)
+    model = catalog.info(cli_model)
+    if model is not None and value not in model.efforts:
+        takes = f"takes {', '.join(model.efforts)}" if model.efforts else "takes no effort level"
+        raise InvalidRequest(f"'{param}' {value!r}: the model {cli_model} {takes}.", param=param)
+    return str(value)
+
+
+def thinking_mode(mode: str | None, cli_model: str, param: str) -> None:
+    """Adaptive thinking only on a model that has it (the CLI's list says which)."""
+    model = catalog.info(cli_model)
+    if mode == "adaptive" and model is not None and not model.adaptive:
+        raise InvalidRequest(
+            f"The model {cli_model} does not take adaptive thinking; use "
+            '{"type": "enabled", "budget_tokens": N}.',
+            param=param,
+        )
