@@ -17,6 +17,7 @@ from typing import Any
 from claude_max.core import client_tools
 from claude_max.core.conversation import (
     Conversation,
+    DocumentPart,
     ImagePart,
     TextPart,
     ToolCallPart,
@@ -123,9 +124,15 @@ def content_blocks(turn: Turn) -> str | list[dict[str, Any]]:
     return [_block(part) for part in turn.parts]
 
 
-def _block(part: TextPart | ImagePart | ToolCallPart | ToolResultPart) -> dict[str, Any]:
+def _block(
+    part: TextPart | ImagePart | DocumentPart | ToolCallPart | ToolResultPart,
+) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
+    if isinstance(part, DocumentPart):
+        return _document(part)
+    if isinstance(part, ImagePart) and part.url is not None:
+        return {"type": "image", "source": {"type": "url", "url": part.url}}
     if isinstance(part, ImagePart):
         return {
             "type": "image",
@@ -145,6 +152,20 @@ def _block(part: TextPart | ImagePart | ToolCallPart | ToolResultPart) -> dict[s
     }
     if part.is_error:
         block["is_error"] = True
+    return block
+
+
+def _document(part: DocumentPart) -> dict[str, Any]:
+    """A `document` block; the CLI passes it upstream unchanged (measured, 2.1.330)."""
+    if part.url is not None:
+        source: dict[str, Any] = {"type": "url", "url": part.url}
+    elif part.text is not None:
+        source = {"type": "text", "media_type": "text/plain", "data": part.text}
+    else:
+        source = {"type": "base64", "media_type": part.media_type, "data": part.data}
+    block: dict[str, Any] = {"type": "document", "source": source}
+    if part.title:
+        block["title"] = part.title
     return block
 
 

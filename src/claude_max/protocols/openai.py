@@ -16,6 +16,8 @@ from typing import Any
 from claude_max.core import catalog
 from claude_max.core.conversation import (
     Conversation,
+    DocumentPart,
+    ImagePart,
     Options,
     Part,
     Role,
@@ -247,19 +249,40 @@ def _parts(content: Any, param: str) -> list[Part]:
             url = image_url.get("url") if isinstance(image_url, dict) else image_url
             v.expect(url, str, f"{where}.image_url.url", "a string")
             match = _DATA_URL.match(url)
-            if not match:
-                raise InvalidRequest(
-                    f"'{where}.image_url.url' must be a base64 data: URL "
-                    "(claude-max does not fetch remote images).",
-                    param=f"{where}.image_url.url",
-                )
-            parts.append(v.image(match["type"], match["data"], f"{where}.image_url.url"))
+            if match:
+                parts.append(v.image(match["type"], match["data"], f"{where}.image_url.url"))
+            else:  # the API downloads it; never fetched here
+                parts.append(ImagePart("", "", url=v.web_url(url, f"{where}.image_url.url")))
+        elif kind == "file":
+            parts.append(_file(item.get("file"), f"{where}.file"))
         else:
             raise InvalidRequest(
-                f"'{where}.type' {kind!r} is not supported (use text or image_url).",
+                f"'{where}.type' {kind!r} is not supported (use text, image_url or file).",
                 param=f"{where}.type",
             )
     return parts
+
+
+def _file(value: Any, param: str) -> DocumentPart:
+    """A `file` part: a PDF or plain text as a base64 data URL in `file_data`."""
+    v.expect(value, dict, param, "an object")
+    if value.get("file_id") is not None and value.get("file_data") is None:
+        raise InvalidRequest(
+            f"'{param}.file_id': uploaded files are not available here; send the file itself "
+            "as 'file_data' (a data:application/pdf;base64,... URL).",
+            param=f"{param}.file_id",
+        )
+    data = v.expect(value.get("file_data"), str, f"{param}.file_data", "a base64 data: URL")
+    match = _DATA_URL.match(data)
+    if not match:
+        raise InvalidRequest(
+            f"'{param}.file_data' must be a base64 data: URL "
+            "(data:application/pdf;base64,... or data:text/plain;base64,...).",
+            param=f"{param}.file_data",
+        )
+    filename = value.get("filename")
+    title = filename if isinstance(filename, str) and filename else None
+    return v.document(match["type"], match["data"], f"{param}.file_data", title=title)
 
 
 def _tool_call(call: ToolUse) -> dict[str, Any]:
