@@ -9,6 +9,7 @@ import pytest
 from fake_claude_log import FAKE_CLAUDE
 from fake_cli import model
 from starlette.testclient import TestClient
+from waiting import wait_until
 
 from claude_max.core import catalog
 from claude_max.core.cli_models import cache_file
@@ -122,3 +123,15 @@ def test_names_that_are_not_claude_models_are_404(settings, fake_cli, name):
         response = client.post("/v1/chat/completions", json=body)
     assert response.status_code == 404 and name in response.json()["error"]["message"]
     assert fake_cli.calls() == []
+
+
+def test_a_warm_cli_that_cannot_switch_to_an_unknown_model_gives_a_404(claude_max_home, fake_cli):
+    fake_cli.use("echo", missing_models="claude-opus-9-9")
+    settings = Settings(home=claude_max_home, claude_path=str(FAKE_CLAUDE), warm=1)
+    body = {"model": "claude-opus-9-9", "messages": [{"role": "user", "content": "hi"}]}
+    with TestClient(create_app(settings), base_url=BASE) as client:
+        assert wait_until(lambda: client.get("/health").json()["warm"]["ready"] >= 1)
+        response = client.post("/v1/chat/completions", json=body)
+        assert client.get("/health").json()["warm"]["hits"] == 1
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "model_not_found"
