@@ -74,7 +74,7 @@ def test_real_cli_passes_every_check(doctor, fake_upstream):
         "To use your subscription: unset ANTHROPIC_API_KEY, then run: claude auth login"
     )
     assert found["probe"]["detail"].startswith("answered in ")
-    # The CLI may already have asked for a continuation when the interrupt lands (FACTS §2).
+    # The CLI may already have asked for a continuation when the interrupt lands (CLI.md §2).
     bodies = fake_upstream.message_requests()
     assert 1 <= len(bodies) <= 2
     assert all(body["max_tokens"] == 1 and body["tools"] == [] for body in bodies)

@@ -821,7 +821,7 @@ class FakeUpstream:
 
 
 def cli_env(upstream_url: str, home: Path | str, **extra: str) -> dict[str, str]:
-    """The FACTS §0 environment for running the real CLI against ``upstream_url``.
+    """The CLI.md §0 environment for running the real CLI against ``upstream_url``.
 
     A fresh ``HOME`` (``home``), ``CLAUDE_CONFIG_DIR`` (``home/.claude``) and ``TMPDIR``
     (``home/tmp``, where the CLI leaves its probes and saved images), key ``sk-fake``, proxies

@@ -57,7 +57,8 @@ def test_over_the_limit_is_a_fast_429(busy_server):
 def test_two_requests_on_one_session_at_once_get_a_409(busy_server):
     """(busy_server allows one CLI and one waiting request; the session check comes first.)"""
     url = f"{busy_server.url}/v1/chat/completions"
-    body = {"model": "opus", "messages": [{"role": "user", "content": "x"}]}
+    # 40 characters: the fake streams 40 deltas 50 ms apart, a 2 s turn to overlap with
+    body = {"model": "opus", "messages": [{"role": "user", "content": "x" * 40}]}
     headers = {"X-Session-Id": "shared"}
     statuses: list[int] = []
 

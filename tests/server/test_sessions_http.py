@@ -82,7 +82,7 @@ def test_no_header_keeps_the_cli_session_for_automatic_continuation(client, fake
     response = ask(client, [user("x")], session=None)
     assert "x-session-id" not in response.headers
     assert "--no-session-persistence" not in fake_cli.call()["argv"]
-    assert client.app.state.store.list() == []  # not a named session: nothing to list
+    assert client.app.state.store.recent() == []  # not a named session: nothing to list
     [(cli_session_id, _)] = client.app.state.store.continuations()  # remembered for pruning
     assert len(cli_session_id) == 36
 

@@ -167,10 +167,10 @@ def test_list_and_latest_newest_updated_first(store: SessionStore) -> None:
     a = store.create(model=None, title="a", source="chat")
     b = store.create(model=None, title="b", source="http")
     c = store.create(model=None, title="c", source="chat")
-    assert [s.id for s in store.list()] == [c.id, b.id, a.id]
+    assert [s.id for s in store.recent()] == [c.id, b.id, a.id]
     turn(store, a.id)
-    assert [s.id for s in store.list()] == [a.id, c.id, b.id]
-    assert [s.id for s in store.list(limit=2)] == [a.id, c.id]
+    assert [s.id for s in store.recent()] == [a.id, c.id, b.id]
+    assert [s.id for s in store.recent(limit=2)] == [a.id, c.id]
     assert store.latest().id == a.id
     assert store.latest(source="http").id == b.id
     assert store.latest(source="auto") is None
@@ -211,10 +211,10 @@ def test_fork_copies_the_conversation(store: SessionStore) -> None:
 def test_delete_and_clear(store: SessionStore) -> None:
     ids = [store.create(model=None, title=str(i), source="chat").id for i in range(4)]
     assert store.delete([ids[0], ids[1], "missing"]) == 2
-    assert {s.id for s in store.list()} == {ids[2], ids[3]}
+    assert {s.id for s in store.recent()} == {ids[2], ids[3]}
     assert store.delete([]) == 0
     assert store.clear() == 2
-    assert store.list() == []
+    assert store.recent() == []
 
 
 def test_closed_store_refuses_and_close_is_idempotent(db_path: Path) -> None:
@@ -222,7 +222,7 @@ def test_closed_store_refuses_and_close_is_idempotent(db_path: Path) -> None:
     s.close()
     s.close()
     with pytest.raises(RuntimeError):
-        s.list()
+        s.recent()
 
 
 # -- short ids and prefixes
@@ -412,7 +412,7 @@ def test_migrations_recorded_by_a_newer_version_are_ignored(db_path: Path) -> No
     finally:
         db.close()
     with SessionStore(db_path) as s:
-        assert s.list() == []
+        assert s.recent() == []
 
 
 # -- locks
@@ -735,7 +735,7 @@ store.close()
         _, err = p.communicate(timeout=60)
         assert p.returncode == 0, err
     with SessionStore(path) as s:
-        assert sorted(x.title for x in s.list()) == ["a", "b", "c"]
+        assert sorted(x.title for x in s.recent()) == ["a", "b", "c"]
     db = sqlite3.connect(path)
     try:
         rows = db.execute("SELECT name FROM _migrations").fetchall()

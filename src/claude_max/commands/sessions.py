@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -27,8 +27,8 @@ def _store() -> SessionStore:
     return SessionStore.default()
 
 
-def _as_json(session: Session, *, transcript: bool = False) -> dict:
-    data = {
+def _as_json(session: Session, *, transcript: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "id": session.id,
         "title": session.title,
         "model": session.model,
@@ -76,12 +76,12 @@ def sessions(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from claude_max.sessions.store import short_id
+    from claude_max.core.ids import short_id
     from claude_max.terminal import console
 
     store = _store()
     try:
-        found = store.list(limit=limit)
+        found = store.recent(limit=limit)
     finally:
         store.close()
     if json_:
@@ -152,8 +152,8 @@ def delete(
 ) -> None:
     """Delete conversations."""
     from claude_max.core.errors import ClaudeMaxError
+    from claude_max.core.ids import short_id
     from claude_max.sessions import cli_files
-    from claude_max.sessions.store import short_id
     from claude_max.terminal import console
 
     store = _store()
@@ -189,7 +189,7 @@ def clear(
     try:
         if not yes and console.stdin_is_interactive() and not json_:
             typer.confirm("Delete all sessions?", abort=True, err=True)
-        everything = store.list()
+        everything = store.recent()
         count = store.clear()
         cli_files.remove(s.cli_session_id for s in everything)
     finally:

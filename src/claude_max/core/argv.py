@@ -3,7 +3,7 @@
 Only this module knows the CLI's flags. Client text never goes into argv: the system prompt is
 passed as a file (no size limit, no leading-dash trap, not visible in `ps`), and messages go
 on stdin as stream-json lines marked `client_composed` so that `@path` and `/command` in them
-are never interpreted (FACTS §3, §9).
+are never interpreted (CLI.md §3, §9).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def model_flag(model: str | None) -> list[str]:
 
 def set_model_line(request_id: str, model: str) -> dict[str, Any]:
     """Switch a running CLI's model for its next turn (an alias costs no extra call; a full id
-    makes the CLI send a one-token probe first, FACTS §9)."""
+    makes the CLI send a one-token probe first, CLI.md §9)."""
     return {
         "type": "control_request",
         "request_id": request_id,

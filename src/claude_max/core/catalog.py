@@ -3,7 +3,7 @@
 Static data, cheap to import: `claude-max models` and shell completion read it without
 starting the CLI. The server reads the CLI's own list (`cli_models`) and `adopt`s it, so
 `/v1/models` and effort checks follow the CLI; this static list is the fallback. The CLI
-resolves aliases itself (FACTS §1: opus -> claude-opus-5-5) and sends any other name
+resolves aliases itself (CLI.md §1: opus -> claude-opus-5-5) and sends any other name
 unchanged: we accept what it knows, `[1m]` variants, dotted versions (`claude-sonnet-4.5`)
 and any well-formed `claude-*` id (the API's own 404 answers for one that does not exist),
 and never swap one model for another.

@@ -30,7 +30,7 @@ from claude_max.core.settings import DEFAULT_HOST, Settings
 Status = Literal["ok", "warn", "fail", "skip"]
 
 INSTALL = "Install: npm install -g @anthropic-ai/claude-code"
-VERSION_TIMEOUT = 10.0  # `claude --version` takes ~13 ms (FACTS §6)
+VERSION_TIMEOUT = 10.0  # `claude --version` takes ~13 ms (CLI.md §6)
 AUTH_TIMEOUT = 20.0  # `claude auth status` takes ~160 ms and never touches the network
 PROBE_PROMPT = "Reply with the single word OK."
 
@@ -176,11 +176,11 @@ def check_version(version: tuple[int, int, int]) -> Check:
 
 # ------------------------------------------------------------------------------- the login
 
-LOGIN = "Run: claude auth login"  # the CLI's own advice (FACTS §6)
+LOGIN = "Run: claude auth login"  # the CLI's own advice (CLI.md §6)
 
 
 def check_auth(claude: str) -> Check:
-    """`claude auth status`: rc 0 logged in, 1 not; JSON with authMethod (FACTS §6)."""
+    """`claude auth status`: rc 0 logged in, 1 not; JSON with authMethod (CLI.md §6)."""
     title = "Login"
     try:
         code, out, err, seconds = _run([claude, "auth", "status"], AUTH_TIMEOUT)
@@ -260,7 +260,7 @@ def check_probe(settings: Settings, timeout: float) -> Check:
         fix = "Check the network (and any proxy), or raise --timeout"
         return Check("probe", title, "fail", detail, fix, time.monotonic() - start)
     except ClaudeMaxError as exc:
-        fix = exc.hint
+        fix = exc.hint or ""
         if not fix or "claude-max doctor" in fix:  # don't send the user back here
             fix = "See the CLI's own error: claude -p hi"
         stderr = getattr(exc, "stderr_tail", "")
@@ -328,7 +328,7 @@ def effective_uid() -> int | None:
 
 
 def check_root() -> Check:
-    """Root only warns: the proxy's default no-tools mode works the same (FACTS §1, §11.10)."""
+    """Root only warns: the proxy's default no-tools mode works the same (CLI.md §1, §11.10)."""
     if effective_uid() != 0:
         return Check("root", "User", "ok", "not running as root")
     if os.environ.get("IS_SANDBOX"):

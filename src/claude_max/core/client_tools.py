@@ -1,6 +1,6 @@
 """The client's tools, offered to the model through the CLI's in-process "SDK MCP" server.
 
-The CLI is started with an MCP server of type `sdk` (FACTS §9): it asks its host, over the
+The CLI is started with an MCP server of type `sdk` (CLI.md §9): it asks its host, over the
 control protocol, to `initialize` the server and list its tools, and the model then sees each
 client tool as `mcp__proxy__<name>`. When the model calls one, the CLI asks permission
 (`can_use_tool`); the proxy answers deny + interrupt once the model's message is complete, and
@@ -8,7 +8,7 @@ hands the calls to the HTTP client. Nothing ever runs on this machine, and the m
 ends after one upstream call with `stop_reason: tool_use`.
 
 Why deny + interrupt rather than holding the `tools/call` until the client returns a result
-(the other way FACTS §9 measured): it keeps every request stateless, so no CLI process (~150 MB)
+(the other way CLI.md §9 measured): it keeps every request stateless, so no CLI process (~150 MB)
 is pinned per open tool call waiting on a client that may never come back, any server
 instance can take the follow-up, and the follow-up seeds the exchange as real history
 (assistant `tool_use`, user `tool_result`) into a fresh or warm process. Measured figures are

@@ -10,12 +10,22 @@
       CLITimeout                   the CLI went silent or ran too long       -> 504
       ServerShuttingDown           the server stopped mid-request            -> 503
       UpstreamError(status, kind)  Anthropic's API answered with an error    -> 429/502/529...
+      AnswerRetracted              a broken stream took back streamed text   -> 502
+      SessionNotFound(prefix)      no saved session matches                  -> 404
+      AmbiguousSession(prefix)     a prefix matches several sessions         -> 409
+      SessionBusy(id)              another turn is running on the session    -> 409
+      SessionExists(id)            the id is taken                           -> 409
+      ServerBusy                   concurrency limit and queue are full      -> 429
+      Refused(status, kind)        the guard turned the request away         -> 401/403/...
+      CannotListen                 `serve` cannot take its address           (terminal only)
 
 The HTTP face (server/errors.py) turns these into OpenAI or Anthropic error bodies;
 the terminal face prints `Error: <message>` and the hint. Nothing else decides a status.
 """
 
 from __future__ import annotations
+
+from claude_max.core.ids import distinct_short_ids, short_id
 
 
 class ClaudeMaxError(Exception):
@@ -71,7 +81,12 @@ class CLIProcessError(ClaudeMaxError):
     kind = "api_error"
 
     def __init__(
-        self, message: str, *, exit_code: int | None = None, stderr_tail: str = "", hint=None
+        self,
+        message: str,
+        *,
+        exit_code: int | None = None,
+        stderr_tail: str = "",
+        hint: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.exit_code = exit_code
@@ -117,3 +132,89 @@ class AnswerRetracted(ClaudeMaxError):
             "The upstream stream broke after part of the answer was sent, and the retried "
             "answer differs. Retry the request."
         )
+
+
+# -- sessions
+
+
+class SessionNotFound(ClaudeMaxError):
+    status = 404
+    kind = "not_found_error"
+
+    def __init__(self, prefix: str, *, message: str | None = None, hint: str | None = None):
+        super().__init__(
+            message or f"no session matches '{prefix}'",
+            hint=hint or "List the saved sessions: claude-max sessions",
+        )
+        self.prefix = prefix
+
+
+class AmbiguousSession(ClaudeMaxError):
+    status = 409
+    kind = "invalid_request_error"
+
+    def __init__(self, prefix: str, matches: list[str], *, total: int | None = None) -> None:
+        total = len(matches) if total is None else total
+        shown = distinct_short_ids(matches)
+        listed = ", ".join(shown[:5])
+        if total > 5:
+            listed += f" and {total - 5} more"
+        super().__init__(
+            f"'{prefix}' matches {total} sessions: {listed}",
+            hint="Give more characters of the id.",
+        )
+        self.prefix = prefix
+        self.matches = matches  # full ids, newest first (at most 10)
+
+
+class SessionBusy(ClaudeMaxError):
+    status = 409
+    kind = "invalid_request_error"
+
+    def __init__(self, id: str, *, pid: int | None = None) -> None:
+        holder = f" (pid {pid})" if pid else ""
+        super().__init__(
+            f"Session {short_id(id)} is busy: another request is running a turn on it{holder}.",
+            hint="Wait for that turn to finish, then retry.",
+        )
+        self.id = id
+        self.pid = pid
+
+
+class SessionExists(ClaudeMaxError):
+    status = 409
+    kind = "invalid_request_error"
+
+    def __init__(self, id: str) -> None:
+        super().__init__(f"Session {short_id(id)} already exists.")
+        self.id = id
+
+
+# -- the server
+
+
+class ServerBusy(ClaudeMaxError):
+    """Past the concurrency limit and its queue."""
+
+    status = 429
+    kind = "rate_limit_error"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"claude-max is busy: {limit} requests are running and the queue is full.",
+            hint="Retry shortly, or start the server with a higher --max-concurrency",
+        )
+        self.retry_after = 1.0
+
+
+class Refused(ClaudeMaxError):
+    """A request the guard turns away (key, Host, Origin), with its own status."""
+
+    def __init__(self, status: int, kind: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.kind = kind
+
+
+class CannotListen(ClaudeMaxError):
+    """`serve` cannot take its address: in use, not allowed, or unsafe without a key."""

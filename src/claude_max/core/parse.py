@@ -1,6 +1,6 @@
 """Read the CLI's `--output-format stream-json` lines into typed events.
 
-This is the only module that knows the CLI's output format (FACTS §2). It is a small state
+This is the only module that knows the CLI's output format (CLI.md §2). It is a small state
 machine because two facts need memory across lines:
 
 * the CLI streams each upstream message as `stream_event` deltas and then repeats it whole in
@@ -244,7 +244,7 @@ class StreamParser:
 def error_for(result: Result) -> Exception | None:
     """The exception an error `result` line stands for (None when it is a success).
 
-    The CLI marks API errors as `subtype: success` with `is_error: true` (FACTS §2), so the
+    The CLI marks API errors as `subtype: success` with `is_error: true` (CLI.md §2), so the
     flag and `api_error_status` decide, not the subtype.
     """
     from claude_max.core import errors

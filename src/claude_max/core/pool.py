@@ -1,7 +1,7 @@
 """Warm CLI processes: started ahead of time, so a request skips the CLI's ~300 ms start-up.
 
 A CLI started in stream-json input mode prints nothing and waits for its first stdin line
-(FACTS §9); its first turn then answers in ~90 ms instead of ~350 ms cold. Everything fixed at
+(CLI.md §9); its first turn then answers in ~90 ms instead of ~350 ms cold. Everything fixed at
 spawn time is in the `LaunchSpec`, so processes are kept per spec. A request takes a ready one
 for its spec (a hit) or starts one (a miss), and the pool at once starts a replacement for that
 spec, so a client that sends the same system prompt every time (editors, agents) keeps
@@ -21,8 +21,10 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from claude_max.core.launch import LaunchSpec, start
+from claude_max.core.conversation import Conversation
+from claude_max.core.launch import LaunchSpec, launch_spec, start
 from claude_max.core.runner import CLIProcess
+from claude_max.core.settings import Settings
 
 
 @dataclass
@@ -45,6 +47,10 @@ class Pool:
     @property
     def ready(self) -> int:
         return sum(len(procs) for procs in self._idle.values())
+
+    def prepare(self, conv: Conversation, settings: Settings) -> None:
+        """Start a process for the conversation `conv` would be run as (see `fill`)."""
+        self.fill(launch_spec(conv, settings))
 
     async def take(self, spec: LaunchSpec, *, refill: bool = True) -> CLIProcess:
         """A ready process for `spec` (possibly started for another model: check `.model`

@@ -1,6 +1,6 @@
 """Run one Conversation through the CLI: the single path every face goes through.
 
-`run()` starts a CLI process, seeds the earlier turns as real history (FACTS §9: a user line
+`run()` starts a CLI process, seeds the earlier turns as real history (CLI.md §9: a user line
 with `shouldQuery: false`, wait for its empty result, then the assistant line), sends the new
 user message, and yields typed events until the `result`. Stop sequences and `max_tokens` are
 enforced here: the answer is cut and the CLI interrupted through its control protocol, which
@@ -15,7 +15,7 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -71,7 +71,7 @@ async def run(
     *,
     pool: Pool | None = None,
     on_exit: Callable[[], None] | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Yield the events of answering `conv`; raise a ClaudeMaxError on failure.
 
     With a `pool`, a CLI started ahead of time for the same launch spec answers, if one is
@@ -81,7 +81,7 @@ async def run(
     validate(conv)
     spec = launch_spec(conv, settings)
     # A resumed session comes from the pool only as a fork that was started ahead once the
-    # session's last turn was saved (see `sessions.auto`); the pool never refills such a spec.
+    # session's last turn was saved (see `turns.auto`); the pool never refills such a spec.
     opts = conv.options
     if pool is not None and (not opts.resume or opts.fork):
         proc = await pool.take(spec, refill=not opts.resume)
@@ -101,7 +101,7 @@ async def run(
             proc.kill()  # ended early (client gone, error): no grace, no waiting first
         # After the result a stateless run (--no-session-persistence) has nothing left to
         # write, and a clean exit takes the CLI ~40 ms the client would wait for: kill it.
-        # A kept session exits cleanly: the CLI saves its cost state then (FACTS §2).
+        # A kept session exits cleanly: the CLI saves its cost state then (CLI.md §2).
         keep = conv.options.persist or conv.options.resume
         await asyncio.shield(proc.aclose(grace=2.0 if keep and finished else 0.0))
         if finished and on_exit is not None:
@@ -309,7 +309,7 @@ async def _drive(
             elif isinstance(event, MessageEnd):
                 await calls.message_end()
                 if event.stop_reason == "max_tokens" and opts.max_tokens:
-                    # The CLI would ask the model to go on (FACTS §2); the client asked to stop.
+                    # The CLI would ask the model to go on (CLI.md §2); the client asked to stop.
                     if tail := scanner.flush():
                         answer += tail
                         yield TextDelta(tail)

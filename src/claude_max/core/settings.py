@@ -15,7 +15,7 @@ from claude_max.core.errors import CLINotFound
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-DEFAULT_MAX_RETRIES = 2  # the CLI's default (10) makes a bad login hang ~3 minutes (FACTS §5)
+DEFAULT_MAX_RETRIES = 2  # the CLI's default (10) makes a bad login hang ~3 minutes (CLI.md §5)
 
 
 def default_home() -> Path:
@@ -92,7 +92,7 @@ class Settings:
         return path
 
     def tmpdir(self) -> Path:
-        """The CLI's TMPDIR: it leaves probe files and saves images there (FACTS §7, §9)."""
+        """The CLI's TMPDIR: it leaves probe files and saves images there (CLI.md §7, §9)."""
         path = self.home / "tmp"
         path.mkdir(parents=True, exist_ok=True)
         return path

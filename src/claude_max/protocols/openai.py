@@ -247,7 +247,7 @@ def _parts(content: Any, param: str) -> list[Part]:
         elif kind == "image_url":
             image_url = item.get("image_url")
             url = image_url.get("url") if isinstance(image_url, dict) else image_url
-            v.expect(url, str, f"{where}.image_url.url", "a string")
+            url = v.expect(url, str, f"{where}.image_url.url", "a string")
             match = _DATA_URL.match(url)
             if match:
                 parts.append(v.image(match["type"], match["data"], f"{where}.image_url.url"))
@@ -369,7 +369,7 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
             if isinstance(event, (ToolUseStart, ToolUse)) and event.id not in calls:
                 calls[event.id] = len(calls)
                 whole = json.dumps(event.input) if isinstance(event, ToolUse) else ""
-                call = {"id": event.id, "type": "function"}
+                call: dict[str, Any] = {"id": event.id, "type": "function"}
                 call["function"] = {"name": event.name, "arguments": whole}
                 yield chunk({"tool_calls": [{"index": calls[event.id], **call}]})
             elif isinstance(event, ToolInputDelta) and event.id in calls:

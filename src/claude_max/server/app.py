@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -17,13 +16,13 @@ from claude_max.core import catalog
 from claude_max.core.cli_models import CLIModels
 from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
-from claude_max.core.launch import launch_spec
 from claude_max.core.pool import Pool
 from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
 from claude_max.server import errors, routes
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
+from claude_max.turns.service import TurnService
 
 # What most clients send first: no system prompt, the default model, no limits. The pool starts
 # with a process for it; after that it follows what clients actually send.
@@ -54,8 +53,8 @@ PRUNE_EVERY = 600.0  # seconds between sweeps of kept stateless CLI sessions
 async def _prune_forever(app: Starlette, settings: Settings) -> None:
     """Delete kept stateless CLI sessions past their age or size cap: at start, then every
     PRUNE_EVERY seconds, off the event loop. Only sessions the proxy created are touched."""
-    from claude_max.sessions import auto
     from claude_max.sessions.store import DB_NAME
+    from claude_max.turns import auto
 
     while True:
         if (settings.home / DB_NAME).exists():
@@ -80,6 +79,12 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         app.state.store = None  # the session store, opened on the first X-Session-Id
         app.state.models = CLIModels(settings, None)  # the CLI's model list, once known
+        app.state.turns = TurnService(
+            settings,
+            pool=app.state.pool,
+            store=lambda: routes.sessions_store_of(app),
+            slot=app.state.limiter.slot,
+        )
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -93,11 +98,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 app.state.cli_info = routes.cli_info(claude, version, None)
                 app.state.models = CLIModels(settings, version)
                 app.state.models.load_cached()
-                if app.state.pool is not None:
-                    first = DEFAULT_REQUEST
-                    if settings.auto_continue:  # stateless runs keep their CLI session
-                        first = replace(first, options=replace(first.options, persist=True))
-                    app.state.pool.fill(launch_spec(first, settings))
+                app.state.turns.warm_up(DEFAULT_REQUEST)
         pruning = asyncio.ensure_future(_prune_forever(app, settings))
         try:
             yield

@@ -26,7 +26,9 @@ def is_anthropic(path: str, headers: Mapping[str, str]) -> bool:
 
 def error_body(path: str, headers: Mapping[str, str], exc: ClaudeMaxError) -> dict[str, Any]:
     """The error in the caller's protocol: Anthropic's shape or OpenAI's."""
-    return (anthropic if is_anthropic(path, headers) else openai).error_body(exc)
+    if is_anthropic(path, headers):
+        return anthropic.error_body(exc)
+    return openai.error_body(exc)
 
 
 def error_response(request: Request, exc: ClaudeMaxError) -> JSONResponse:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.errors import Refused
 from claude_max.core.settings import Settings
 from claude_max.server.errors import error_body
 
@@ -27,13 +27,6 @@ PUBLIC_PATHS = {"/health"}
 CORS_HEADERS = (
     "authorization, content-type, x-api-key, anthropic-version, anthropic-beta, x-session-id"
 )
-
-
-class Refused(ClaudeMaxError):
-    def __init__(self, status: int, kind: str, message: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.status = status
-        self.kind = kind
 
 
 def _host_name(host_header: str) -> str:

@@ -25,6 +25,11 @@ def chunk_for(protocol: ModuleType) -> str:
     return getattr(protocol, "KEEPALIVE", SSE_COMMENT)
 
 
+def wrap(protocol: ModuleType, chunks: AsyncIterator[str], interval: float) -> AsyncIterator[str]:
+    """A protocol's SSE chunks with its own keep-alive in the silences."""
+    return keep_alive(chunks, chunk_for(protocol), interval)
+
+
 async def keep_alive(chunks: AsyncIterator[str], ping: str, interval: float) -> AsyncIterator[str]:
     """`chunks` as they come, with `ping` after every `interval` seconds without one.
     An interval of 0 (or less) turns keep-alives off."""

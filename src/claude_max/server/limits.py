@@ -4,21 +4,10 @@ CLI processes (each takes ~190 MB)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
-from claude_max.core.errors import ClaudeMaxError
-
-
-class ServerBusy(ClaudeMaxError):
-    status = 429
-    kind = "rate_limit_error"
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(
-            f"claude-max is busy: {limit} requests are running and the queue is full.",
-            hint="Retry shortly, or start the server with a higher --max-concurrency",
-        )
-        self.retry_after = 1.0
+from claude_max.core.errors import ServerBusy
 
 
 class Limiter:
@@ -52,3 +41,12 @@ class Limiter:
                 self._slots.release()
 
         return release
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """`acquire` as a context manager: the slot is held for the block."""
+        release = await self.acquire()
+        try:
+            yield
+        finally:
+            release()

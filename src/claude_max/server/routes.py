@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,25 +16,14 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from claude_max import __version__
 from claude_max.core import catalog
 from claude_max.core.errors import InvalidRequest
-from claude_max.core.events import (
-    Event,
-    Result,
-    Started,
-    TextDelta,
-    ThinkingDelta,
-    ToolUse,
-    ToolUseStart,
-    gather,
-)
-from claude_max.core.launch import launch_spec
-from claude_max.core.run import complete, run
+from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, ToolUseStart
 from claude_max.protocols import anthropic, openai
 from claude_max.server import keepalive
 from claude_max.server.body import read_json
-from claude_max.sessions import auto, continuity
 
 if TYPE_CHECKING:
     from claude_max.sessions.store import SessionStore
+    from claude_max.turns.service import Turn, TurnService
 
 T = TypeVar("T")
 COST_HEADER = "x-claude-max-cost-usd"
@@ -86,66 +75,51 @@ async def messages(request: Request) -> Response:
 
 async def _answer(request: Request, protocol: ModuleType) -> Response:
     body = await read_json(request, request.app.state.max_body)
+    conv = protocol.to_conversation(body)
+    service: TurnService = request.app.state.turns
+    how = service.continuation(conv, session=session_key(request))
+    turn = await _unless_disconnected(request, service.open(conv, how))
+    if turn is None:
+        return Response(status_code=499)
+    if not wants_stream(body):
+        async with turn:
+            reply = await _unless_disconnected(request, turn.complete())
+        if reply is None:
+            return Response(status_code=499)
+        headers = {**turn.headers, COST_HEADER: f"{turn.cost:.6f}"}
+        return JSONResponse(protocol.response(reply, body), headers=headers)
+    try:
+        events = await _unless_disconnected(request, _from_first_token(turn.events()))
+    except BaseException:
+        await turn.aclose()
+        raise
+    if events is None:
+        await turn.aclose()
+        return Response(status_code=499)
+    chunks = keepalive.wrap(protocol, protocol.stream(events, body), service.settings.keepalive)
+    return StreamingResponse(
+        _sse(chunks, events, turn),
+        media_type="text/event-stream",
+        headers={**SSE_HEADERS, **turn.headers},
+        background=BackgroundTask(turn.aclose),
+    )
+
+
+def wants_stream(body: dict[str, Any]) -> bool:
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise InvalidRequest("'stream' must be a boolean.", param="stream")
-    conversation = protocol.to_conversation(body)
-    settings, pool = request.app.state.settings, request.app.state.pool
+    return stream
+
+
+def session_key(request: Request) -> str | None:
+    """The client's `X-Session-Id`, checked."""
     key = request.headers.get("x-session-id")
     if key is not None and not (0 < len(key) <= 128 and key.isprintable()):
         raise InvalidRequest(
             "The X-Session-Id header must be 1 to 128 printable characters.", param="X-Session-Id"
         )
-    if not continuity.applies(conversation):
-        key = None
-    held = contextlib.AsyncExitStack()  # the request's slot and session lock
-    streaming = False  # once a stream owns them, it lets them go when it ends
-    try:
-        headers: dict[str, str] = {}
-        plan: Plan | None = None
-        if key is not None:  # first, so a second request on the session fails fast: 409
-            store = sessions_store(request)
-            await held.enter_async_context(store.alock(key))
-        release = await _unless_disconnected(request, request.app.state.limiter.acquire())
-        if release is None:
-            return Response(status_code=499)
-        held.callback(release)
-        if key is not None:
-            plan = continuity.plan(store, key, conversation)
-            conversation = plan.conversation
-            headers["x-session-id"] = key
-        elif settings.auto_continue and auto.applies(conversation):
-            plan = auto.plan(sessions_store(request), conversation)
-            conversation = plan.conversation
-        recorder = _Recorder(plan)
-        next_turn = _next_turn(request.app.state, plan)
-        if not stream:
-            work = complete(conversation, settings, pool=pool, observe=recorder, on_exit=next_turn)
-            reply = await _unless_disconnected(request, work)
-            if reply is None:
-                return Response(status_code=499)
-            headers[COST_HEADER] = f"{recorder.cost:.6f}"
-            return JSONResponse(protocol.response(reply, body), headers=headers)
-        events = run(conversation, settings, pool=pool, on_exit=next_turn)
-        if plan is not None:
-            events = _recording(events, recorder)
-        head = await _unless_disconnected(request, _until_first_token(events))
-        if head is None:
-            return Response(status_code=499)
-        streaming = True
-        return StreamingResponse(
-            _sse(protocol, _resume(head, events), body, held, settings.keepalive),
-            media_type="text/event-stream",
-            headers={**SSE_HEADERS, **headers},
-            background=BackgroundTask(held.aclose),
-        )
-    finally:
-        if not streaming:
-            await held.aclose()
-
-
-def sessions_store(request: Request) -> SessionStore:
-    return sessions_store_of(request.app)
+    return key
 
 
 def sessions_store_of(app: Any) -> SessionStore:
@@ -155,54 +129,8 @@ def sessions_store_of(app: Any) -> SessionStore:
         from claude_max.sessions.store import DB_NAME, SessionStore
 
         state.store = SessionStore(state.settings.home / DB_NAME)
-    return state.store
-
-
-Plan = continuity.Plan | auto.Plan
-
-
-class _Recorder:
-    """Sees a run's events as they pass and saves the turn in its session (or for automatic
-    continuation) as soon as the result is in, before the CLI exits; `cost` is then the
-    request's own cost."""
-
-    def __init__(self, plan: Plan | None) -> None:
-        self.plan = plan
-        self.text = ""
-        self.cost = 0.0
-
-    def __call__(self, event: Event) -> None:
-        self.text = gather(self.text, event)
-        plan = self.plan
-        if isinstance(event, Started) and isinstance(plan, auto.Plan):
-            auto.started(plan, event.session_id)
-        elif isinstance(event, Result):
-            if isinstance(plan, continuity.Plan):
-                self.cost = continuity.record(plan, self.text, event)
-            elif isinstance(plan, auto.Plan):
-                self.cost = auto.record(plan, self.text, event)
-            else:
-                self.cost = event.cost_usd
-
-
-async def _recording(events: AsyncIterator[Event], recorder: _Recorder) -> AsyncIterator[Event]:
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for event in events:
-            recorder(event)
-            yield event
-
-
-def _next_turn(state: Any, plan: Plan | None) -> Callable[[], None] | None:
-    """For automatic continuation: once the run's CLI has exited (its session saved), start
-    the CLI that would continue the conversation, so that its next turn takes it warm."""
-    if not isinstance(plan, auto.Plan):
-        return None
-
-    def start_next() -> None:
-        if plan.next is not None and state.pool is not None:
-            state.pool.fill(launch_spec(plan.next, state.settings))
-
-    return start_next
+    store: SessionStore = state.store
+    return store
 
 
 async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:
@@ -229,12 +157,11 @@ async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None
         watcher.cancel()
 
 
-def _cost(result: Result) -> dict[str, str]:
-    return {COST_HEADER: f"{result.cost_usd:.6f}"}
-
-
-async def _until_first_token(events: AsyncIterator[Event]) -> list[Event]:
-    """Run until the first token, so that earlier failures get a real HTTP status."""
+async def _from_first_token(
+    events: AsyncGenerator[Event, None],
+) -> AsyncGenerator[Event, None]:
+    """Run until the first token, so that earlier failures get a real HTTP status; then the
+    whole stream, from its first event."""
     head: list[Event] = []
     try:
         async for event in events:
@@ -242,31 +169,28 @@ async def _until_first_token(events: AsyncIterator[Event]) -> list[Event]:
             if isinstance(event, (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, Result)):
                 break
     except BaseException:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
         raise
-    return head
+    return _chain(head, events)
 
 
 async def _sse(
-    protocol: ModuleType,
-    events: AsyncIterator[Event],
-    body: dict[str, Any],
-    held: contextlib.AsyncExitStack,
-    every: float = keepalive.DEFAULT_INTERVAL,
+    chunks: AsyncIterator[str], events: AsyncGenerator[Event, None], turn: Turn
 ) -> AsyncIterator[str]:
-    """The protocol's SSE, closing the run (and its CLI) and letting go of its slot and
-    session lock as soon as the last event is out."""
+    """The protocol's SSE, closing the run (and its CLI) and letting go of the turn's slot and
+    session lock as soon as the last event is out, before the client sees the stream end."""
     try:
-        async with contextlib.aclosing(events):  # type: ignore[type-var]
-            chunks = protocol.stream(events, body)
-            async for chunk in keepalive.keep_alive(chunks, keepalive.chunk_for(protocol), every):
+        async with contextlib.aclosing(events):
+            async for chunk in chunks:
                 yield chunk
     finally:
-        await held.aclose()
+        await turn.aclose()
 
 
-async def _resume(head: list[Event], events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
+async def _chain(
+    head: list[Event], events: AsyncGenerator[Event, None]
+) -> AsyncGenerator[Event, None]:
+    async with contextlib.aclosing(events):
         for event in head:
             yield event
         async for event in events:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from types import FrameType
 
 from claude_max import __version__
-from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.errors import CannotListen
 from claude_max.core.settings import Settings
 
 
@@ -32,11 +32,11 @@ def check_port(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ClaudeMaxError(
+                raise CannotListen(
                     f"port {port} is already in use (another claude-max serve?)",
                     hint=f"Try: claude-max serve --port {port + 1}",
                 ) from None
-            raise ClaudeMaxError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def banner(settings: Settings, base: str) -> str:
@@ -67,7 +67,7 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
     from claude_max.server.app import create_app
 
     if not is_loopback(settings.host) and not settings.api_key and not allow_remote_without_key:
-        raise ClaudeMaxError(
+        raise CannotListen(
             f"refusing to listen on {settings.host} without an API key: anyone who can reach "
             "it could spend your subscription",
             hint="Set --api-key (or CLAUDE_MAX_API_KEY), or pass --allow-remote-without-key",

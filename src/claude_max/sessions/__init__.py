@@ -1,1 +1,1 @@
-"""Saved conversations: the store and how a chat continues one."""
+"""Saved state: the SQLite store and the CLI's own session files (how they are used is `turns/`)."""

@@ -1,7 +1,7 @@
 """The CLI's own transcript files (~140 KB per session), removed with the sessions they back.
 
 The CLI keeps each session at `$CLAUDE_CONFIG_DIR/projects/<cwd, mangled>/<session id>.jsonl`
-(FACTS §4). Session ids are UUIDs, unique across projects, so the file is found by id alone,
+(CLI.md §4). Session ids are UUIDs, unique across projects, so the file is found by id alone,
 whatever the mangling of the working directory.
 """
 

@@ -38,99 +38,25 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from claude_max.core.errors import ClaudeMaxError, InvalidRequest
+from claude_max.core.errors import (  # the session errors are raised here
+    AmbiguousSession,
+    InvalidRequest,
+    SessionBusy,
+    SessionExists,
+    SessionNotFound,
+)
+from claude_max.core.ids import ELLIPSIS, short_id
 
 DB_NAME = "sessions.db"
 MAX_ID_LENGTH = 128
 MAX_TITLE_LENGTH = 200
 BUSY_TIMEOUT_MS = 5000
 LOCK_TTL = 3600.0  # seconds; a lock whose holder cannot be checked (other host) lasts this long
-ELLIPSIS = "…"
-
-
-# -- errors
-
-
-class SessionNotFound(ClaudeMaxError):
-    status = 404
-    kind = "not_found_error"
-
-    def __init__(self, prefix: str, *, message: str | None = None) -> None:
-        super().__init__(
-            message or f"no session matches '{prefix}'",
-            hint="List the saved sessions: claude-max sessions",
-        )
-        self.prefix = prefix
-
-
-class AmbiguousSession(ClaudeMaxError):
-    status = 409
-    kind = "invalid_request_error"
-
-    def __init__(self, prefix: str, matches: list[str], *, total: int | None = None) -> None:
-        total = len(matches) if total is None else total
-        shown = _distinct_short_ids(matches)
-        listed = ", ".join(shown[:5])
-        if total > 5:
-            listed += f" and {total - 5} more"
-        super().__init__(
-            f"'{prefix}' matches {total} sessions: {listed}",
-            hint="Give more characters of the id.",
-        )
-        self.prefix = prefix
-        self.matches = matches  # full ids, newest first (at most 10)
-
-
-class SessionBusy(ClaudeMaxError):
-    status = 409
-    kind = "invalid_request_error"
-
-    def __init__(self, id: str, *, pid: int | None = None) -> None:
-        holder = f" (pid {pid})" if pid else ""
-        super().__init__(
-            f"Session {short_id(id)} is busy: another request is running a turn on it{holder}.",
-            hint="Wait for that turn to finish, then retry.",
-        )
-        self.id = id
-        self.pid = pid
-
-
-class SessionExists(ClaudeMaxError):
-    status = 409
-    kind = "invalid_request_error"
-
-    def __init__(self, id: str) -> None:
-        super().__init__(f"Session {short_id(id)} already exists.")
-        self.id = id
 
 
 # -- ids and hashes
-
-
-def _is_hexish(id: str) -> bool:
-    return len(id) >= 8 and all(c in "0123456789abcdefABCDEF-" for c in id)
-
-
-def short_id(id: str) -> str:
-    """How an id is shown: 8 characters for random ids, readable client ids kept readable.
-
-    * Ids of hex digits and dashes (our uuid4 hex, a client's uuid) show their first
-      8 characters, as git shows a short SHA.
-    * Other client-chosen ids (`my-project`) show whole up to 16 characters; longer ones show
-      their first 15 and `…`. `find` accepts that form as it is printed.
-    """
-    if _is_hexish(id):
-        return id[:8]
-    if len(id) <= 16:
-        return id
-    return id[:15] + ELLIPSIS
-
-
-def _distinct_short_ids(ids: list[str]) -> list[str]:
-    """Short ids, or the full ids where two of the short ones would read the same."""
-    shown = [short_id(i) for i in ids]
-    return shown if len(set(shown)) == len(shown) else list(ids)
 
 
 def history_hash(turns: Iterable[tuple[str, str]]) -> str:
@@ -177,7 +103,7 @@ class Session:
     source: str  # "chat" | "http" | "auto"
     created_at: float  # unix time
     updated_at: float
-    transcript: list[dict] = field(default_factory=list)  # [{"role": ..., "text": ...}]
+    transcript: list[dict[str, str]] = field(default_factory=list)  # [{"role": ..., "text": ...}]
 
 
 _COLUMNS = (
@@ -186,8 +112,10 @@ _COLUMNS = (
 )
 
 
-def _session(row: tuple) -> Session:
-    return Session(*row[:10], transcript=json.loads(row[10]))
+def _session(row: tuple[Any, ...]) -> Session:
+    fields = dict(zip(_COLUMNS.replace(" ", "").split(","), row, strict=True))
+    fields["transcript"] = json.loads(fields["transcript"])
+    return Session(**fields)
 
 
 # -- migrations (simonw/llm's pattern)
@@ -490,7 +418,7 @@ class SessionStore:
             ).fetchone()
         return _session(row) if row else None
 
-    def list(self, *, limit: int | None = None) -> list[Session]:
+    def recent(self, *, limit: int | None = None) -> list[Session]:
         """Sessions, most recently updated first."""
         with self._read() as db:
             rows = db.execute(
@@ -569,7 +497,7 @@ class SessionStore:
         id: str,
         *,
         cli_session_id: str,
-        history_hash: str,
+        history_hash: str = "",
         cost_delta: float,
         user_text: str,
         assistant_text: str,
@@ -700,7 +628,7 @@ class SessionStore:
                 pid, started, host, expires_at = row
                 gone = expires_at < now or (host == _host() and not _pid_alive(pid, started))
                 if not gone:
-                    return pid
+                    return int(pid)
             db.execute(
                 "INSERT OR REPLACE INTO locks "
                 "(session_id, owner, pid, started, host, acquired_at, expires_at) "

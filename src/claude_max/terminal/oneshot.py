@@ -6,17 +6,22 @@ Every answered prompt is saved as a session turn, so `chat -c` can carry on from
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.events import Result, TextDelta
 from claude_max.core.settings import Settings
 from claude_max.terminal import console
 from claude_max.terminal.render import Output, StreamRenderer, stream_reply, usage_line
+
+if TYPE_CHECKING:
+    from claude_max.core.run import Reply
+    from claude_max.turns.chat import Thread
+    from claude_max.turns.service import Turn, TurnService
 
 EXIT_INTERRUPTED = 130
 
@@ -49,7 +54,8 @@ def output_for(request: Request) -> Output:
 def run_once(request: Request, settings: Settings) -> int:
     """Answer the request; return the exit code (errors print `Error: ...` on stderr)."""
     from claude_max.sessions.store import SessionStore
-    from claude_max.sessions.thread import Thread
+    from claude_max.turns.chat import Thread
+    from claude_max.turns.service import TurnService
 
     started = time.monotonic()
     store = SessionStore.default()
@@ -61,17 +67,8 @@ def run_once(request: Request, settings: Settings) -> int:
             model=request.model,
             system=request.system,
         )
-        with store.lock(thread.id) if thread.id else contextlib.nullcontext():
-            conv = thread.conversation(request.text)
-            if request.stream:
-                renderer = StreamRenderer(
-                    output_for(request), out=console.stdout_console(), err=console.stderr_console()
-                )
-                result = asyncio.run(stream_reply(conv, settings, renderer))
-                answer = renderer.text
-            else:
-                answer, result = _whole(request, conv, settings)
-            thread.record(request.text, answer, result)
+        service = TurnService(settings, store=lambda: store)
+        answer, result, cost = asyncio.run(_answer(request, service, thread))
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED  # the CLI was killed when its run was cancelled
     except ClaudeMaxError as exc:
@@ -82,23 +79,36 @@ def run_once(request: Request, settings: Settings) -> int:
     finally:
         store.close()
     if request.json:
-        document = _document(answer, result, thread.id, thread.last_cost)
+        document = _document(answer, result, thread.id, cost)
         sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
     if request.usage:
-        line = usage_line(result, time.monotonic() - started, cost=thread.last_cost)
+        line = usage_line(result, time.monotonic() - started, cost=cost)
         console.stderr_console().print(line, style="dim")
     return 0
 
 
-def _whole(request: Request, conv, settings: Settings) -> tuple[str, Result]:
-    from claude_max.core.run import complete
+async def _answer(
+    request: Request, service: TurnService, thread: Thread
+) -> tuple[str, Result, float]:
+    """One turn of the chat's thread, shown as it streams or whole; (answer, result, cost)."""
+    async with await service.open(thread.conversation(request.text), thread) as turn:
+        if request.stream:
+            renderer = StreamRenderer(
+                output_for(request), out=console.stdout_console(), err=console.stderr_console()
+            )
+            result = await stream_reply(turn.events(), renderer)
+            return renderer.text, result, turn.cost
+        reply = await _whole(request, turn)
+        return reply.text, reply.result, turn.cost
 
+
+async def _whole(request: Request, turn: Turn) -> Reply:
     spinner = output_for(request).spinner and not request.json
     status = console.stderr_console().status("Thinking…") if spinner else None
     if status is not None:
         status.start()
     try:
-        reply = asyncio.run(complete(conv, settings))
+        reply = await turn.complete()
     finally:
         if status is not None:
             status.stop()
@@ -111,10 +121,10 @@ def _whole(request: Request, conv, settings: Settings) -> tuple[str, Result]:
         )
         whole.feed(TextDelta(reply.text))
         whole.close()
-    return reply.text, reply.result
+    return reply
 
 
-def _document(answer: str, result: Result, session_id: str | None, cost: float) -> dict:
+def _document(answer: str, result: Result, session_id: str | None, cost: float) -> dict[str, Any]:
     u = result.usage
     return {
         "text": answer,

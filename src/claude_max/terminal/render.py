@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, TextIO
 from claude_max.core.events import Event, Result, TextDelta, TextReset, ThinkingDelta, gather
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
     from rich.console import Console
     from rich.live import Live
     from rich.status import Status
@@ -196,15 +198,13 @@ def usage_line(result: Result, seconds: float, cost: float | None = None) -> str
     return f"Tokens: {' · '.join(parts)} · {seconds:.1f}s · ${spent:.4f}"
 
 
-async def stream_reply(conv: object, settings: object, renderer: StreamRenderer) -> Result:
-    """Run `conv` through the core and show it as it arrives; the CLI dies with the caller."""
+async def stream_reply(events: AsyncGenerator[Event, None], renderer: StreamRenderer) -> Result:
+    """Show a turn's events as they arrive; closing them (Ctrl-C) kills the CLI."""
     import contextlib
-
-    from claude_max.core.run import run
 
     renderer.start()
     try:
-        async with contextlib.aclosing(run(conv, settings)) as events:  # type: ignore[arg-type]
+        async with contextlib.aclosing(events):
             async for event in events:
                 renderer.feed(event)
                 if isinstance(event, Result):

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from claude_max.core import catalog
 from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.events import Result
 from claude_max.core.settings import Settings
-from claude_max.sessions.thread import Thread
 from claude_max.terminal import console
 from claude_max.terminal.render import Output, StreamRenderer, stream_reply, usage_line
+from claude_max.turns.chat import Thread
 
 PROMPT = "> "
 CONTINUATION = "... "
@@ -65,6 +66,9 @@ class Repl:
         )
         self.err = console.stderr_console()
         self.thread = self._new_thread()
+        from claude_max.turns.service import TurnService
+
+        self.turns = TurnService(settings, store=lambda: self.store)
 
     # -- input
 
@@ -72,7 +76,7 @@ class Repl:
         return Thread(self.store, model=self.model, system=self.system)
 
     def loop(self) -> None:
-        from claude_max.sessions.store import short_id
+        from claude_max.core.ids import short_id
 
         try:
             if self._resume or self._continue:
@@ -160,7 +164,7 @@ class Repl:
             self.thread = self._new_thread()
             self.err.print("new conversation", style="dim")
         elif name == "/session":
-            from claude_max.sessions.store import short_id
+            from claude_max.core.ids import short_id
 
             if self.thread.id is None:
                 self.err.print("nothing saved yet", style="dim")
@@ -174,21 +178,24 @@ class Repl:
     # -- a turn
 
     def turn(self, text: str) -> None:
-        conv = self.thread.conversation(text)
         renderer = StreamRenderer(self.output, out=console.stdout_console(), err=self.err)
         started = time.monotonic()
         try:
-            result = asyncio.run(stream_reply(conv, self.settings, renderer))
+            result, cost = asyncio.run(self._answer(text, renderer))
         except KeyboardInterrupt:
             self.err.print("(reply stopped)", style="dim")
             return
         except ClaudeMaxError as exc:
             console.error(exc.message, exc.hint)
             return
-        self.thread.record(text, renderer.text, result)
         if self.usage:
-            line = usage_line(result, time.monotonic() - started, cost=self.thread.last_cost)
+            line = usage_line(result, time.monotonic() - started, cost=cost)
             self.err.print(line, style="dim")
+
+    async def _answer(self, text: str, renderer: StreamRenderer) -> tuple[Result, float]:
+        """One turn through the turn service, which saves it in this chat's session."""
+        async with await self.turns.open(self.thread.conversation(text), self.thread) as turn:
+            return await stream_reply(turn.events(), renderer), turn.cost
 
     # -- history file
 

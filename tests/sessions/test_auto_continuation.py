@@ -9,8 +9,8 @@ import pytest
 
 from claude_max.core.conversation import Conversation, ImagePart, TextPart, Turn
 from claude_max.core.events import Result, Usage
-from claude_max.sessions import auto
 from claude_max.sessions.store import SessionStore
+from claude_max.turns import auto
 
 
 @pytest.fixture

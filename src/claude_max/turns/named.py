@@ -10,13 +10,17 @@ as it was and never mixed in. Conversations with client tools are not kept (`app
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import Result
 from claude_max.sessions import cli_files
-from claude_max.sessions.store import SessionStore, history_hash
-from claude_max.sessions.thread import Thread
+from claude_max.sessions.store import SessionStore
+from claude_max.turns import plan as plans
+from claude_max.turns.chat import Thread
+
+SESSION_HEADER = "x-session-id"
 
 
 def applies(conv: Conversation) -> bool:
@@ -26,11 +30,32 @@ def applies(conv: Conversation) -> bool:
     return not conv.uses_tools
 
 
-@dataclass
-class Plan:
-    conversation: Conversation  # what to run: only the new message when resuming
-    thread: Thread
-    seeded: list[tuple[str, str]]  # history the CLI gets seeded with (new CLI session)
+class NamedSession:
+    """The continuation of a session the client names."""
+
+    def __init__(self, store: SessionStore, key: str) -> None:
+        self.store, self.key = store, key
+
+    @property
+    def lock(self) -> tuple[SessionStore, str]:
+        return self.store, self.key
+
+    def plan(self, conv: Conversation) -> Plan:
+        return plan(self.store, self.key, conv)
+
+
+class Plan(plans.Plan):
+    def __init__(
+        self, conversation: Conversation, thread: Thread, seeded: Sequence[tuple[str, str]]
+    ) -> None:
+        super().__init__(conversation)  # only the new message when resuming
+        self.thread = thread
+        self.seeded = seeded  # history the CLI gets seeded with (new CLI session)
+        assert thread.session is not None
+        self.headers[SESSION_HEADER] = thread.session.id
+
+    def finished(self, answer: str, result: Result) -> float:
+        return record(self, answer, result)
 
 
 def plan(store: SessionStore, key: str, conv: Conversation) -> Plan:
@@ -73,13 +98,10 @@ def record(plan: Plan, answer: str, result: Result) -> float:
             pending_user = None
     if pending_user is not None:
         pairs.append((pending_user, ""))
-    transcript: list[tuple[str, str]] = []
     for user_text, assistant_text in pairs:
-        transcript += [("user", user_text), ("assistant", assistant_text)]
         session = store.record_turn(
             session.id,
             cli_session_id=result.session_id,
-            history_hash=history_hash(transcript),
             cost_delta=0.0,
             user_text=user_text,
             assistant_text=assistant_text,

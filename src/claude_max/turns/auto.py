@@ -21,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from claude_max.core.conversation import Conversation, DocumentPart, ImagePart, TextPart, Turn
 from claude_max.core.events import Result
 from claude_max.sessions import cli_files
 from claude_max.sessions.store import SessionStore
+from claude_max.turns import plan as plans
 
 # Only answers that ended by themselves are continued: after a stop sequence or max_tokens
 # cut, the CLI's session holds text the client never received.
@@ -47,8 +48,20 @@ def key(system: str | None, turns: Iterable[Turn]) -> str:
     return digest.hexdigest()
 
 
+class Automatic:
+    """The continuation of a stateless client's conversation, found by its content."""
+
+    lock = None
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+
+    def plan(self, conv: Conversation) -> Plan:
+        return plan(self.store, conv)
+
+
 @dataclass
-class Plan:
+class Plan(plans.Plan):
     conversation: Conversation  # what to run: only the new message when continuing
     turns: tuple[Turn, ...]  # the whole conversation the client sent
     system: str | None
@@ -56,6 +69,16 @@ class Plan:
     continued: str | None  # the CLI session continued (forked), if any
     cost_before: float = 0.0  # the CLI's cumulative cost figure of that session
     next: Conversation | None = None  # how the next turn would continue, once this one ended
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def started(self, cli_session_id: str) -> None:
+        started(self, cli_session_id)
+
+    def finished(self, answer: str, result: Result) -> float:
+        return record(self, answer, result)
+
+    def next_turn(self) -> Conversation | None:
+        return self.next
 
 
 def applies(conv: Conversation) -> bool:
@@ -68,8 +91,13 @@ def applies(conv: Conversation) -> bool:
     return not any(isinstance(p, (ImagePart, DocumentPart)) for t in conv.turns for p in t.parts)
 
 
+def kept(conv: Conversation) -> Conversation:
+    """`conv` run so that its CLI session is kept for the next turn."""
+    return replace(conv, options=replace(conv.options, persist=True))
+
+
 def plan(store: SessionStore, conv: Conversation) -> Plan:
-    keep = replace(conv.options, persist=True)
+    keep = kept(conv).options
     if conv.history:
         found = store.continuation(key(conv.system, conv.history))
         if found is not None and cli_files.find(found[0]) is not None:

@@ -1,0 +1,63 @@
+"""What a turn runs, and what is kept once it is answered: one interface for every kind of
+continuation (none, automatic, `X-Session-Id`, `chat -c/-r`, a stored response id).
+
+A `Continuation` says how a request relates to earlier turns (it holds the session store it
+needs, if any); planned for a conversation it gives a `Plan`: the conversation the CLI runs
+(only what the CLI has not seen, when a session is resumed), headers for the client, and
+three moments the turn service calls:
+`started` (the CLI made its session), `finished` (the answer is in: record it, return this
+turn's own cost) and `next_turn` (a conversation worth starting ahead, once the CLI exited).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from claude_max.core.conversation import Conversation
+from claude_max.core.events import Result
+
+if TYPE_CHECKING:
+    from claude_max.sessions.store import SessionStore
+
+
+class Plan:
+    """A stateless turn: run the conversation as it came, keep nothing."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self.headers: dict[str, str] = {}
+
+    def started(self, cli_session_id: str) -> None:
+        """The CLI has made its session (a failed run may never get further)."""
+
+    def finished(self, answer: str, result: Result) -> float:
+        """Keep what this kind of continuation keeps; return the turn's own cost."""
+        return result.cost_usd
+
+    def next_turn(self) -> Conversation | None:
+        """A conversation whose CLI is worth starting now, so the next turn takes it warm."""
+        return None
+
+
+class Continuation(Protocol):
+    """How a request relates to earlier turns."""
+
+    @property
+    def lock(self) -> tuple[SessionStore, str] | None:
+        """The stored session this turn must have alone (None: nothing to lock)."""
+
+    def plan(self, conv: Conversation) -> Plan:
+        """What to run for `conv`, given what is remembered."""
+
+
+class Stateless:
+    """No continuation: the request carries everything and nothing is kept (and no store is
+    opened, so a stateless request works whatever state the store is in)."""
+
+    lock = None
+
+    def plan(self, conv: Conversation) -> Plan:
+        return Plan(conv)
+
+
+STATELESS = Stateless()

@@ -1,0 +1,146 @@
+"""The turn service: the one owner of what happens around a turn, for every face.
+
+A face (a route handler, `chat`, the REPL) builds a protocol-neutral `Conversation`, says how
+it continues earlier turns, and gets a `Turn`: it then either streams `Turn.events()` or awaits
+`Turn.complete()`, and closes the turn. In between the service, and only the service:
+
+1. locks the stored session the turn continues (a second request on it: 409 at once),
+2. takes a request slot (when the face has a limiter: the server's concurrency limit),
+3. plans the run: what the CLI must get (only what it has not seen, when resuming),
+4. runs it through the core, recording the turn as the result arrives (before the CLI exits),
+5. once the CLI has exited, starts the CLI the next turn would take, so it is warm.
+
+Faces never see a session store row, a launch spec or the warm pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING
+
+from claude_max.core.conversation import Conversation
+from claude_max.core.events import Event, Result, Started, gather
+from claude_max.core.run import Reply, complete, run
+from claude_max.core.settings import Settings
+from claude_max.turns import auto, named
+from claude_max.turns.plan import STATELESS, Continuation, Plan
+
+if TYPE_CHECKING:
+    from claude_max.core.pool import Pool
+    from claude_max.sessions.store import SessionStore
+
+Acquire = Callable[[], "contextlib.AbstractAsyncContextManager[object]"]
+
+
+class TurnService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        pool: Pool | None = None,
+        store: Callable[[], SessionStore] | None = None,
+        slot: Acquire | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self._store = store  # opened on first use: stateless turns never touch it
+        self._slot = slot
+
+    def store(self) -> SessionStore:
+        if self._store is None:
+            raise RuntimeError("this turn service has no session store")
+        return self._store()
+
+    def continuation(self, conv: Conversation, *, session: str | None = None) -> Continuation:
+        """How an HTTP request continues: the session it names, else automatically when
+        allowed, else not at all."""
+        if session is not None and named.applies(conv):
+            return named.NamedSession(self.store(), session)
+        if self.settings.auto_continue and self._store is not None and auto.applies(conv):
+            return auto.Automatic(self.store())
+        return STATELESS
+
+    async def open(self, conv: Conversation, how: Continuation = STATELESS) -> Turn:
+        """Lock, take a slot and plan; the caller must `aclose()` the turn (or use it with
+        `async with`). Cancelled or failed half-way, it lets go of what it took."""
+        held = contextlib.AsyncExitStack()
+        try:
+            if how.lock is not None:
+                store, key = how.lock
+                await held.enter_async_context(store.alock(key))
+            if self._slot is not None:
+                await held.enter_async_context(self._slot())
+            return Turn(self, how.plan(conv), held)
+        except BaseException:
+            await held.aclose()
+            raise
+
+    def warm_up(self, conv: Conversation) -> None:
+        """Start a CLI for a request clients are likely to send, as this service runs it."""
+        if self.settings.auto_continue and auto.applies(conv):
+            conv = auto.kept(conv)
+        self.prepare(conv)
+
+    def prepare(self, conv: Conversation) -> None:
+        """Start a CLI for `conv` ahead of time (no pool: nothing to do)."""
+        if self.pool is not None:
+            self.pool.prepare(conv, self.settings)
+
+
+class Turn:
+    """One planned turn; run it once, with `events()` or `complete()`."""
+
+    def __init__(self, service: TurnService, plan: Plan, held: contextlib.AsyncExitStack):
+        self._service = service
+        self.plan = plan
+        self._held = held
+        self._text = ""
+        self.cost = 0.0  # this turn's own cost, once its result is in
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What the client should be told about the turn's continuation (e.g. its session)."""
+        return self.plan.headers
+
+    def _see(self, event: Event) -> None:
+        self._text = gather(self._text, event)
+        if isinstance(event, Started):
+            self.plan.started(event.session_id)
+        elif isinstance(event, Result):
+            self.cost = self.plan.finished(self._text, event)
+
+    def _exited(self) -> None:
+        if (following := self.plan.next_turn()) is not None:
+            self._service.prepare(following)
+
+    async def events(self) -> AsyncGenerator[Event, None]:
+        """The turn's events as the core yields them; the turn is recorded on the way."""
+        service = self._service
+        stream = run(
+            self.plan.conversation, service.settings, pool=service.pool, on_exit=self._exited
+        )
+        async with contextlib.aclosing(stream):
+            async for event in stream:
+                self._see(event)
+                yield event
+
+    async def complete(self) -> Reply:
+        service = self._service
+        return await complete(
+            self.plan.conversation,
+            service.settings,
+            pool=service.pool,
+            observe=self._see,
+            on_exit=self._exited,
+        )
+
+    async def aclose(self) -> None:
+        """Let go of the session lock and the slot."""
+        await self._held.aclose()
+
+    async def __aenter__(self) -> Turn:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
