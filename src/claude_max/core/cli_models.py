@@ -2,7 +2,7 @@
 served on the day the CLI learns it.
 
 The CLI lists its models (alias, resolved id, effort levels, adaptive thinking) in its answer
-to the `initialize` control request (FACTS §9); it costs one CLI start (~300 ms, no model
+to the `initialize` control request (CLI.md §9); it costs one CLI start (~300 ms, no model
 call). It is read once per CLI version and kept as JSON under Settings.home; the static
 `catalog` is used whenever it cannot be read.
 """
