@@ -96,3 +96,14 @@ def fake_upstream(upstream):
     upstream.set_script({"default": {"type": "echo", "prefix": "ECHO:"}})
     upstream.clear()
     return upstream
+
+
+@pytest.fixture(autouse=True)
+def static_catalog() -> Iterator[None]:
+    """Every test starts from the static model catalog (a server in-process may adopt the
+    CLI's own list)."""
+    from claude_max.core import catalog
+
+    catalog.adopt([])
+    yield
+    catalog.adopt([])

@@ -23,12 +23,25 @@ class FakeCLI:
 
     def calls(self) -> list[dict[str, Any]]:
         """The model runs that served a request: not `claude --version` at a server's
-        start-up, nor warm processes still waiting for a request."""
-        return [c for c in read_log(self.log) if "-p" in c["argv"] and c["stdin"]]
+        start-up, nor warm processes still waiting for a request, nor a server asking for
+        the CLI's model list."""
+        return [
+            c
+            for c in read_log(self.log)
+            if "-p" in c["argv"] and c["stdin"] and not all(map(_asks_models, c["stdin"]))
+        ]
+
+    def model_lists(self) -> list[dict[str, Any]]:
+        """The runs that only asked for the CLI's model list (`initialize`)."""
+        return [c for c in read_log(self.log) if c["stdin"] and all(map(_asks_models, c["stdin"]))]
 
     def call(self) -> dict[str, Any]:
         [call] = self.calls()
         return call
+
+
+def _asks_models(line: dict[str, Any]) -> bool:
+    return line.get("type") == "control_request" and line["request"].get("subtype") == "initialize"
 
 
 def messages(call: dict[str, Any]) -> list[dict[str, Any]]:

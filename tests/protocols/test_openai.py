@@ -89,7 +89,7 @@ def test_consecutive_user_messages_are_joined():
                         "content": [
                             {
                                 "type": "image_url",
-                                "image_url": {"url": "https://example.com/cat.png"},
+                                "image_url": {"url": "ftp://example.com/cat.png"},
                             }
                         ],
                     }

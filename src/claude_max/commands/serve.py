@@ -155,6 +155,16 @@ def serve(
             rich_help_panel=LIMITS,
         ),
     ] = 900,
+    keepalive: Annotated[
+        float,
+        typer.Option(
+            envvar="CLAUDE_MAX_KEEPALIVE",
+            min=0,
+            help="Seconds of silence in a stream before a keep-alive (Anthropic ping, SSE "
+            "comment for OpenAI); 0 disables.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 15,
     max_body_mb: Annotated[
         float,
         typer.Option(
@@ -208,5 +218,6 @@ def serve(
         auto_continue=auto_continue,
         continuation_ttl=continuation_ttl,
         continuation_max_mb=continuation_max_mb,
+        keepalive=keepalive,
     )
     run_server(settings, allow_remote_without_key=allow_remote)

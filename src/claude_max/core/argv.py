@@ -17,6 +17,7 @@ from typing import Any
 from claude_max.core import client_tools
 from claude_max.core.conversation import (
     Conversation,
+    DocumentPart,
     ImagePart,
     TextPart,
     ToolCallPart,
@@ -69,10 +70,14 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
         argv.append(f"--json-schema={opts.json_schema}")
     if opts.thinking == "disabled":
         argv.append("--thinking=disabled")
+    elif opts.thinking == "adaptive":
+        argv.append("--thinking=adaptive")
     elif opts.thinking == "enabled":
         argv.append("--thinking=enabled")
         if opts.thinking_budget:
             argv.append(f"--max-thinking-tokens={opts.thinking_budget}")
+    if opts.thinking_display and opts.thinking != "disabled":
+        argv.append(f"--thinking-display={opts.thinking_display}")
     if opts.effort:
         argv.append(f"--effort={opts.effort}")
     return argv
@@ -107,6 +112,8 @@ def build_env(
         env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(conv.options.max_tokens)
     if conv.options.thinking == "enabled" and conv.options.thinking_budget:
         env["MAX_THINKING_TOKENS"] = str(conv.options.thinking_budget)
+    if conv.options.thinking_display == "omitted":  # else the CLI sends display "updates"
+        env["CLAUDE_CODE_THINKING_DISPLAY_UPDATES"] = "0"
     return env
 
 
@@ -117,9 +124,15 @@ def content_blocks(turn: Turn) -> str | list[dict[str, Any]]:
     return [_block(part) for part in turn.parts]
 
 
-def _block(part: TextPart | ImagePart | ToolCallPart | ToolResultPart) -> dict[str, Any]:
+def _block(
+    part: TextPart | ImagePart | DocumentPart | ToolCallPart | ToolResultPart,
+) -> dict[str, Any]:
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
+    if isinstance(part, DocumentPart):
+        return _document(part)
+    if isinstance(part, ImagePart) and part.url is not None:
+        return {"type": "image", "source": {"type": "url", "url": part.url}}
     if isinstance(part, ImagePart):
         return {
             "type": "image",
@@ -139,6 +152,20 @@ def _block(part: TextPart | ImagePart | ToolCallPart | ToolResultPart) -> dict[s
     }
     if part.is_error:
         block["is_error"] = True
+    return block
+
+
+def _document(part: DocumentPart) -> dict[str, Any]:
+    """A `document` block; the CLI passes it upstream unchanged (measured, 2.1.330)."""
+    if part.url is not None:
+        source: dict[str, Any] = {"type": "url", "url": part.url}
+    elif part.text is not None:
+        source = {"type": "text", "media_type": "text/plain", "data": part.text}
+    else:
+        source = {"type": "base64", "media_type": part.media_type, "data": part.data}
+    block: dict[str, Any] = {"type": "document", "source": source}
+    if part.title:
+        block["title"] = part.title
     return block
 
 
@@ -173,4 +200,13 @@ def interrupt_line(request_id: str) -> dict[str, Any]:
         "type": "control_request",
         "request_id": request_id,
         "request": {"subtype": "interrupt"},
+    }
+
+
+def initialize_line(request_id: str) -> dict[str, Any]:
+    """Ask a CLI for its commands, agents and models (it answers without a model call)."""
+    return {
+        "type": "control_request",
+        "request_id": request_id,
+        "request": {"subtype": "initialize", "hooks": None},
     }

@@ -19,10 +19,24 @@ class TextPart:
 
 @dataclass(frozen=True, slots=True)
 class ImagePart:
-    """An inline image: base64 data and its media type (image/png, image/jpeg, ...)."""
+    """An inline image: base64 data and its media type (image/png, image/jpeg, ...); or, with
+    `url`, an http(s) image the API downloads itself (never fetched here)."""
 
     media_type: str
     data: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPart:
+    """A document the model reads: a base64 PDF (`data`), plain text (`text`), or a PDF at an
+    http(s) `url` the API downloads itself (never fetched here)."""
+
+    media_type: str = "application/pdf"
+    data: str | None = None
+    text: str | None = None
+    url: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +57,7 @@ class ToolResultPart:
     is_error: bool = False
 
 
-Part = TextPart | ImagePart | ToolCallPart | ToolResultPart
+Part = TextPart | ImagePart | DocumentPart | ToolCallPart | ToolResultPart
 Role = Literal["user", "assistant"]
 
 
@@ -75,9 +89,10 @@ class Options:
 
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
-    thinking: Literal["enabled", "disabled"] | None = None
+    thinking: Literal["enabled", "adaptive", "disabled"] | None = None
     thinking_budget: int | None = None
-    effort: str | None = None
+    thinking_display: Literal["summarized", "omitted"] | None = None
+    effort: str | None = None  # low, medium, high, xhigh, max (output_config.effort)
     # Continuity: keep the CLI's session on disk (persist), continue one (resume, the CLI's
     # session id: `turns` then holds only what the CLI has not seen), or a copy of it (fork).
     persist: bool = False

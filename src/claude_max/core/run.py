@@ -27,6 +27,7 @@ from claude_max.core.errors import (
     CLIProcessError,
     CLITimeout,
     InvalidRequest,
+    ModelNotFound,
     ServerShuttingDown,
 )
 from claude_max.core.events import (
@@ -168,6 +169,8 @@ async def _switch_model(proc: CLIProcess, model: str, clock: _Clock) -> None:
     async for line in _lines(proc, clock):
         response = StreamParser.control_response(line)
         if response is not None and response.get("request_id") == request_id:
+            if response.get("error_code") == "not_found":  # its probe call got the API's 404
+                raise ModelNotFound(model, hint=str(response.get("error") or "") or None)
             if response.get("subtype") != "success":
                 raise CLIProcessError(f"The CLI could not switch to model {model}: {response}")
             proc.model = model

@@ -51,6 +51,7 @@ class Settings:
     auto_continue: bool = True  # continue stateless conversations from the CLI's sessions
     continuation_ttl: float = 86400.0  # seconds a kept stateless CLI session is kept
     continuation_max_mb: float = 1024.0  # disk the kept stateless CLI sessions may take
+    keepalive: float = 15.0  # seconds of stream silence before a keep-alive; 0: none
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

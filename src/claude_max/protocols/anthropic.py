@@ -69,16 +69,20 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     model = body.get("model")
     if model is not None:
         v.expect(model, str, "model", "a string")
-    thinking, budget = _thinking(body.get("thinking"))
+    thinking, budget, display = _thinking(body.get("thinking"))
+    cli_model = catalog.resolve(model)
+    v.thinking_mode(thinking, cli_model, "thinking.type")
     return Conversation(
         turns=merged,
         system=_system(body.get("system")),
-        model=catalog.resolve(model),
+        model=cli_model,
         options=Options(
             max_tokens=v.optional_int(body, "max_tokens"),
             stop=v.string_list(body.get("stop_sequences"), "stop_sequences"),
             thinking=thinking,
             thinking_budget=budget,
+            thinking_display=display,
+            effort=_effort(body.get("output_config"), cli_model),
             tool_choice=choice,
             tool_name=tool_name,
             parallel_tools=parallel,
@@ -165,26 +169,44 @@ def _tool_result(block: dict[str, Any], where: str) -> ToolResultPart:
     return ToolResultPart(call_id, tuple(parts), is_error)  # type: ignore[arg-type]
 
 
-def _thinking(value: Any) -> tuple[Any, int | None]:
+def _thinking(value: Any) -> tuple[Any, int | None, Any]:
+    """(mode, budget_tokens, display) of `thinking`."""
     if value is None:
-        return None, None
+        return None, None, None
     v.expect(value, dict, "thinking", "an object")
     kind = value.get("type")
     if kind == "disabled":
-        return "disabled", None
-    if kind in ("enabled", "adaptive"):
-        budget = value.get("budget_tokens")
-        if budget is not None:
-            v.expect(budget, int, "thinking.budget_tokens", "an integer")
-        return "enabled", budget
-    raise InvalidRequest(
-        "'thinking.type' must be 'enabled', 'adaptive' or 'disabled'.", param="thinking.type"
-    )
+        return "disabled", None, None
+    if kind not in ("enabled", "adaptive"):
+        raise InvalidRequest(
+            "'thinking.type' must be 'enabled', 'adaptive' or 'disabled'.", param="thinking.type"
+        )
+    budget = value.get("budget_tokens") if kind == "enabled" else None
+    if budget is not None:
+        v.expect(budget, int, "thinking.budget_tokens", "an integer")
+    display = value.get("display")
+    if display not in (None, "summarized", "omitted"):
+        raise InvalidRequest(
+            "'thinking.display' must be 'summarized' or 'omitted'.", param="thinking.display"
+        )
+    return kind, budget, display
+
+
+def _effort(config: Any, cli_model: str) -> str | None:
+    """`output_config.effort`, checked against the levels the model takes."""
+    if not isinstance(config, dict) or config.get("effort") is None:
+        return None
+    return v.effort(config["effort"], cli_model, "output_config.effort")
 
 
 def shows_thinking(body: dict[str, Any]) -> bool:
+    """Whether the answer carries the model's thinking: asked for, and not `omitted`."""
     thinking = body.get("thinking")
-    return isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive")
+    return (
+        isinstance(thinking, dict)
+        and thinking.get("type") in ("enabled", "adaptive")
+        and thinking.get("display") != "omitted"
+    )
 
 
 def _system(value: Any) -> str | None:
@@ -420,3 +442,6 @@ def model_entry(model: catalog.Model) -> dict[str, Any]:
         "display_name": model.display_name,
         "created_at": model.created_at,
     }
+
+
+KEEPALIVE = _event("ping", {})  # sent after a stretch of silence (server/keepalive.py)

@@ -16,6 +16,8 @@ from typing import Any
 from claude_max.core import catalog
 from claude_max.core.conversation import (
     Conversation,
+    DocumentPart,
+    ImagePart,
     Options,
     Part,
     Role,
@@ -47,7 +49,14 @@ FINISH_REASONS = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
-EFFORTS = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh"}
+EFFORTS = {
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "xhigh",
+    "max": "max",  # Claude's own top level, for clients configured for it
+}
 _DATA_URL = re.compile(r"^data:(?P<type>[\w/+.-]+);base64,(?P<data>.*)$", re.S)
 
 
@@ -104,12 +113,15 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     model = body.get("model")
     if model is not None:
         v.expect(model, str, "model", "a string")
+    cli_model = catalog.resolve(model)
+    if effort is not None:
+        v.effort(EFFORTS[effort], cli_model, "reasoning_effort")
     merged = v.merge_turns(turns)
     v.check_tool_pairs(merged, "messages")
     return Conversation(
         turns=merged,
         system="\n\n".join(s for s in system if s) or None,
-        model=catalog.resolve(model),
+        model=cli_model,
         options=Options(
             max_tokens=max_tokens,
             stop=v.string_list(body.get("stop"), "stop"),
@@ -237,19 +249,40 @@ def _parts(content: Any, param: str) -> list[Part]:
             url = image_url.get("url") if isinstance(image_url, dict) else image_url
             url = v.expect(url, str, f"{where}.image_url.url", "a string")
             match = _DATA_URL.match(url)
-            if not match:
-                raise InvalidRequest(
-                    f"'{where}.image_url.url' must be a base64 data: URL "
-                    "(claude-max does not fetch remote images).",
-                    param=f"{where}.image_url.url",
-                )
-            parts.append(v.image(match["type"], match["data"], f"{where}.image_url.url"))
+            if match:
+                parts.append(v.image(match["type"], match["data"], f"{where}.image_url.url"))
+            else:  # the API downloads it; never fetched here
+                parts.append(ImagePart("", "", url=v.web_url(url, f"{where}.image_url.url")))
+        elif kind == "file":
+            parts.append(_file(item.get("file"), f"{where}.file"))
         else:
             raise InvalidRequest(
-                f"'{where}.type' {kind!r} is not supported (use text or image_url).",
+                f"'{where}.type' {kind!r} is not supported (use text, image_url or file).",
                 param=f"{where}.type",
             )
     return parts
+
+
+def _file(value: Any, param: str) -> DocumentPart:
+    """A `file` part: a PDF or plain text as a base64 data URL in `file_data`."""
+    v.expect(value, dict, param, "an object")
+    if value.get("file_id") is not None and value.get("file_data") is None:
+        raise InvalidRequest(
+            f"'{param}.file_id': uploaded files are not available here; send the file itself "
+            "as 'file_data' (a data:application/pdf;base64,... URL).",
+            param=f"{param}.file_id",
+        )
+    data = v.expect(value.get("file_data"), str, f"{param}.file_data", "a base64 data: URL")
+    match = _DATA_URL.match(data)
+    if not match:
+        raise InvalidRequest(
+            f"'{param}.file_data' must be a base64 data: URL "
+            "(data:application/pdf;base64,... or data:text/plain;base64,...).",
+            param=f"{param}.file_data",
+        )
+    filename = value.get("filename")
+    title = filename if isinstance(filename, str) and filename else None
+    return v.document(match["type"], match["data"], f"{param}.file_data", title=title)
 
 
 def _tool_call(call: ToolUse) -> dict[str, Any]:
@@ -412,3 +445,6 @@ def model_list(models: list[catalog.Model]) -> dict[str, Any]:
 
 def model_entry(model: catalog.Model) -> dict[str, Any]:
     return {"id": model.id, "object": "model", "created": 1767225600, "owned_by": "anthropic"}
+
+
+KEEPALIVE = ": keep-alive\n\n"  # an SSE comment, sent after a stretch of silence

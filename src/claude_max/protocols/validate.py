@@ -8,7 +8,9 @@ import json
 import re
 from typing import Any
 
+from claude_max.core import catalog
 from claude_max.core.conversation import (
+    DocumentPart,
     ImagePart,
     Part,
     Role,
@@ -67,6 +69,55 @@ def image(media_type: str, data: str, param: str) -> ImagePart:
     except (binascii.Error, ValueError):
         raise InvalidRequest(f"'{param}' is not valid base64 image data.", param=param) from None
     return ImagePart(media_type, data)
+
+
+DOCUMENT_TYPES = ("application/pdf", "text/plain")
+MAX_URL = 2048
+
+
+def web_url(value: str, param: str) -> str:
+    """An http(s) URL for the API to download itself; claude-max never fetches it."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or len(value) > MAX_URL
+        or any(c.isspace() for c in value)
+    ):
+        raise InvalidRequest(
+            f"'{param}' must be a base64 data: URL or an http(s) URL of at most {MAX_URL} "
+            "characters.",
+            param=param,
+        )
+    return value
+
+
+def document(media_type: str, data: str, param: str, *, title: str | None = None) -> DocumentPart:
+    """A base64 PDF stays base64; base64 plain text becomes a text document."""
+    if media_type not in DOCUMENT_TYPES:
+        raise InvalidRequest(
+            f"'{param}' has unsupported document type '{media_type}' "
+            f"(supported: {', '.join(DOCUMENT_TYPES)}; send images as image_url).",
+            param=param,
+        )
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidRequest(f"'{param}' is not valid base64 data.", param=param) from None
+    if media_type == "text/plain":
+        try:
+            return DocumentPart(media_type, text=raw.decode("utf-8"), title=title)
+        except UnicodeDecodeError:
+            raise InvalidRequest(f"'{param}' is not UTF-8 text.", param=param) from None
+    if not raw.startswith(b"%PDF-"):
+        raise InvalidRequest(f"'{param}' is not a PDF (it must start with %PDF-).", param=param)
+    return DocumentPart(media_type, data=data, title=title)
 
 
 def merge_turns(turns: list[tuple[Role, list[Part]]]) -> tuple[Turn, ...]:
@@ -175,3 +226,27 @@ def check_tool_pairs(turns: tuple[Turn, ...], param: str) -> None:
                     "just before it did not call.",
                     param=param,
                 )
+
+
+def effort(value: Any, cli_model: str, param: str) -> str:
+    """An effort level the model takes (the CLI's list, else the catalog's); a model known to
+    neither is left to the API. The CLI would lower or drop a level the model does not take
+    (xhigh -> high on claude-opus-4-6): a 400 says so instead."""
+    if value not in catalog.EFFORTS:
+        raise InvalidRequest(f"'{param}' must be one of {', '.join(catalog.EFFORTS)}.", param=param)
+    model = catalog.info(cli_model)
+    if model is not None and value not in model.efforts:
+        takes = f"takes {', '.join(model.efforts)}" if model.efforts else "takes no effort level"
+        raise InvalidRequest(f"'{param}' {value!r}: the model {cli_model} {takes}.", param=param)
+    return str(value)
+
+
+def thinking_mode(mode: str | None, cli_model: str, param: str) -> None:
+    """Adaptive thinking only on a model that has it (the CLI's list says which)."""
+    model = catalog.info(cli_model)
+    if mode == "adaptive" and model is not None and not model.adaptive:
+        raise InvalidRequest(
+            f"The model {cli_model} does not take adaptive thinking; use "
+            '{"type": "enabled", "budget_tokens": N}.',
+            param=param,
+        )

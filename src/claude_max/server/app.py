@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from claude_max.core import catalog
+from claude_max.core.cli_models import CLIModels
 from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.pool import Pool
@@ -77,6 +78,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         app.state.store = None  # the session store, opened on the first X-Session-Id
+        app.state.models = CLIModels(settings, None)  # the CLI's model list, once known
         app.state.turns = TurnService(
             settings,
             pool=app.state.pool,
@@ -94,6 +96,8 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 app.state.cli_info = routes.cli_info(claude, None, str(exc))
             else:
                 app.state.cli_info = routes.cli_info(claude, version, None)
+                app.state.models = CLIModels(settings, version)
+                app.state.models.load_cached()
                 app.state.turns.warm_up(DEFAULT_REQUEST)
         pruning = asyncio.ensure_future(_prune_forever(app, settings))
         try:

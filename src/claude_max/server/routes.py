@@ -18,6 +18,7 @@ from claude_max.core import catalog
 from claude_max.core.errors import InvalidRequest
 from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, ToolUseStart
 from claude_max.protocols import anthropic, openai
+from claude_max.server import keepalive
 from claude_max.server.body import read_json
 
 if TYPE_CHECKING:
@@ -54,10 +55,12 @@ def _models_protocol(request: Request) -> ModuleType:
 
 
 async def list_models(request: Request) -> JSONResponse:
-    return JSONResponse(_models_protocol(request).model_list(catalog.listed()))
+    models = await request.app.state.models.get()  # the CLI's own list, else the catalog's
+    return JSONResponse(_models_protocol(request).model_list(models))
 
 
 async def get_model(request: Request) -> JSONResponse:
+    await request.app.state.models.get()
     model = catalog.entry(request.path_params["model_id"])
     return JSONResponse(_models_protocol(request).model_entry(model))
 
@@ -94,8 +97,9 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     if events is None:
         await turn.aclose()
         return Response(status_code=499)
+    chunks = keepalive.wrap(protocol, protocol.stream(events, body), service.settings.keepalive)
     return StreamingResponse(
-        _sse(protocol.stream(events, body), events, turn),
+        _sse(chunks, events, turn),
         media_type="text/event-stream",
         headers={**SSE_HEADERS, **turn.headers},
         background=BackgroundTask(turn.aclose),

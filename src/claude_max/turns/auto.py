@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from claude_max.core.conversation import Conversation, ImagePart, TextPart, Turn
+from claude_max.core.conversation import Conversation, DocumentPart, ImagePart, TextPart, Turn
 from claude_max.core.events import Result
 from claude_max.sessions import cli_files
 from claude_max.sessions.store import SessionStore
@@ -88,7 +88,7 @@ def applies(conv: Conversation) -> bool:
     and tells the model its path, which a stateless run does not."""
     if conv.uses_tools or conv.options.json_schema is not None:
         return False
-    return not any(isinstance(p, ImagePart) for t in conv.turns for p in t.parts)
+    return not any(isinstance(p, (ImagePart, DocumentPart)) for t in conv.turns for p in t.parts)
 
 
 def kept(conv: Conversation) -> Conversation:
