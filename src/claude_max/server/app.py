@@ -113,6 +113,8 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/v1/messages", routes.messages, methods=["POST"]),
+            Route("/v1/responses", routes.create_response, methods=["POST"]),
+            Route("/responses", routes.create_response, methods=["POST"]),
         ],
         exception_handlers={
             ClaudeMaxError: errors.on_claude_max_error,

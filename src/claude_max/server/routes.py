@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import ModuleType
@@ -28,7 +29,7 @@ from claude_max.core.events import (
 )
 from claude_max.core.launch import launch_spec
 from claude_max.core.run import complete, run
-from claude_max.protocols import anthropic, openai
+from claude_max.protocols import anthropic, openai, responses
 from claude_max.server.body import read_json
 from claude_max.sessions import auto, continuity
 
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 COST_HEADER = "x-claude-max-cost-usd"
+IGNORED_TOOLS_HEADER = "x-claude-max-ignored-tools"
+log = logging.getLogger("claude_max.server")
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -81,6 +84,20 @@ async def messages(request: Request) -> Response:
     return await _answer(request, anthropic)
 
 
+async def create_response(request: Request) -> Response:
+    return await _answer(request, responses)
+
+
+def _protocol_headers(protocol: ModuleType, body: dict[str, Any]) -> dict[str, str]:
+    """Headers a protocol adds about the request: the Responses API's left-out hosted tools
+    (a header and a log line, so neither the client nor the operator is left guessing)."""
+    ignored = responses.ignored_tools(body) if protocol is responses else []
+    if not ignored:
+        return {}
+    log.info("/v1/responses: hosted tools left out (the CLI cannot offer them): %s", ignored)
+    return {IGNORED_TOOLS_HEADER: ", ".join(ignored)}
+
+
 async def _answer(request: Request, protocol: ModuleType) -> Response:
     body = await read_json(request, request.app.state.max_body)
     stream = body.get("stream", False)
@@ -98,7 +115,7 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     held = contextlib.AsyncExitStack()  # the request's slot and session lock
     streaming = False  # once a stream owns them, it lets them go when it ends
     try:
-        headers: dict[str, str] = {}
+        headers = _protocol_headers(protocol, body)
         plan: Plan | None = None
         if key is not None:  # first, so a second request on the session fails fast: 409
             store = sessions_store(request)
