@@ -204,3 +204,50 @@ def test_bad_input_is_a_400_in_openais_shape(client):
             input=[{"type": "function_call_output", "call_id": "call_nope", "output": "?"}],
         )
     assert "call_nope" in info.value.body["message"]
+
+
+def test_previous_response_id_continues_the_cli_session(client, fake_upstream):
+    fake_upstream.set_script(
+        {"default": {"type": "thinking", "thinking": "Pondering.", "text": "ECHO:reply"}}
+    )
+    first = client.responses.create(model="sonnet", input="first")
+    assert [o.type for o in first.output] == ["reasoning", "message"]
+    assert first.output[0].summary[0].text == "Pondering."
+    second = client.responses.create(model="sonnet", input="second", previous_response_id=first.id)
+    assert second.output_text == "ECHO:reply" and second.previous_response_id == first.id
+    assert client.responses.retrieve(first.id).output_text == "ECHO:reply"
+    bodies = fake_upstream.message_requests()
+    assert len(bodies) == 2
+    assert dialogue(bodies[1]) == [
+        ("user", "first"),
+        ("assistant", "ECHO:reply"),
+        ("user", "second"),
+    ]
+    # The first answer's thinking came back: only the CLI's own session has it.
+    assert [b["thinking"] for b in blocks(bodies[1], "thinking")] == ["Pondering."]
+    client.responses.delete(first.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(first.id)
+    with pytest.raises(openai.NotFoundError):
+        client.responses.create(model="sonnet", input="third", previous_response_id=first.id)
+
+
+def test_previous_response_id_carries_a_tool_exchange(client, fake_upstream):
+    call = {"name": "mcp__proxy__get_weather", "input": {"city": "Paris"}, "id": "toolu_w2"}
+    fake_upstream.set_script({"rules": [ANSWERED], "default": {"type": "tool_use", **call}})
+    first = client.responses.create(model="sonnet", tools=[WEATHER], input="Weather in Paris?")
+    [item] = [o for o in first.output if o.type == "function_call"]
+    fake_upstream.clear()
+    second = client.responses.create(
+        model="sonnet",
+        tools=[WEATHER],
+        previous_response_id=first.id,
+        input=[{"type": "function_call_output", "call_id": item.call_id, "output": "Sunny"}],
+    )
+    assert second.output_text == "Sunny."
+    [body] = fake_upstream.message_requests()
+    assert dialogue(body)[0] == ("user", "Weather in Paris?")
+    [use] = blocks(body, "tool_use")
+    assert use["id"] == "toolu_w2"
+    [result] = blocks(body, "tool_result")
+    assert result["tool_use_id"] == "toolu_w2"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fake_cli import messages
 from openai.types.responses import Response
 
 IGNORED = "x-claude-max-ignored-tools"
@@ -115,3 +116,76 @@ def test_bad_requests_are_openai_errors(client, fake_cli, body, param):
     error = response.json()["error"]
     assert error["param"] == param and error["message"]
     assert fake_cli.calls() == []
+
+
+# --- stored responses: previous_response_id, GET and DELETE -------------------------------
+
+
+def create(client, input_, **extra):
+    response = client.post("/v1/responses", json={"model": "opus", "input": input_, **extra})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def sent(run) -> list[tuple[str, object]]:
+    return [(line["type"], line["message"]["content"]) for line in messages(run)]
+
+
+def test_previous_response_id_continues_with_only_the_new_input_sent(client, fake_cli):
+    first = create(client, "one")
+    second = create(client, "two", previous_response_id=first["id"])
+    assert second["output"][0]["content"][0]["text"] == "ECHO:two"
+    assert second["previous_response_id"] == first["id"]
+    [run2] = [c for c in fake_cli.calls() if sent(c)[-1] == ("user", "two")]
+    # The stored conversation comes first (with the real CLI, automatic continuation resumes
+    # the CLI session that answered it instead: see tests/e2e/test_responses_sdk.py).
+    assert sent(run2) == [
+        ("user", "one"),
+        ("assistant", [{"type": "text", "text": "ECHO:one"}]),
+        ("user", "two"),
+    ]
+
+
+def test_a_chain_survives_a_restart(settings, fake_cli):
+    from starlette.testclient import TestClient
+
+    from claude_max.server.app import create_app
+
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8080") as first_server:
+        first = create(first_server, "one")
+        second = create(first_server, "two", previous_response_id=first["id"])
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8080") as second_server:
+        third = create(second_server, "three", previous_response_id=second["id"])
+        assert second_server.get(f"/v1/responses/{first['id']}").json() == first
+    assert third["status"] == "completed"
+    [run] = [c for c in fake_cli.calls() if sent(c)[-1] == ("user", "three")]
+    assert [role for role, _ in sent(run)] == ["user", "assistant"] * 2 + ["user"]
+    assert "ECHO:two" in json.dumps(sent(run))
+
+
+def test_get_and_delete_a_stored_response(client, fake_cli):
+    first = create(client, "one", stream=False)
+    with client.stream(
+        "POST", "/v1/responses", json={"model": "opus", "input": "two", "stream": True}
+    ) as response:
+        streamed = events(response.read().decode())[-1]["response"]
+    assert client.get(f"/v1/responses/{streamed['id']}").json() == streamed
+    assert client.get(f"/v1/responses/{first['id']}").json() == first
+    deleted = client.delete(f"/v1/responses/{first['id']}")
+    assert deleted.json() == {"id": first["id"], "object": "response", "deleted": True}
+    gone = client.get(f"/v1/responses/{first['id']}")
+    assert gone.status_code == 404 and gone.json()["error"]["message"]
+    assert client.delete(f"/v1/responses/{first['id']}").status_code == 404
+
+
+def test_unknown_or_unstored_ids_are_404s(client, fake_cli):
+    unstored = create(client, "one", store=False)
+    assert client.get(f"/v1/responses/{unstored['id']}").status_code == 404
+    response = client.post(
+        "/v1/responses",
+        json={"model": "opus", "input": "x", "previous_response_id": "resp_nope"},
+    )
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["param"] == "previous_response_id" and "resp_nope" in error["message"]
+    assert error["type"] == "invalid_request_error"

@@ -10,6 +10,7 @@
       CLITimeout                   the CLI went silent or ran too long       -> 504
       ServerShuttingDown           the server stopped mid-request            -> 503
       UpstreamError(status, kind)  Anthropic's API answered with an error    -> 429/502/529...
+      ResponseNotFound(param)      no stored Responses API response by that id -> 404
 
 The HTTP face (server/errors.py) turns these into OpenAI or Anthropic error bodies;
 the terminal face prints `Error: <message>` and the hint. Nothing else decides a status.
@@ -117,3 +118,14 @@ class AnswerRetracted(ClaudeMaxError):
             "The upstream stream broke after part of the answer was sent, and the retried "
             "answer differs. Retry the request."
         )
+
+
+class ResponseNotFound(ClaudeMaxError):
+    """A Responses API response id that is not (or no longer) stored."""
+
+    status = 404
+    kind = "not_found_error"
+
+    def __init__(self, response_id: str, *, param: str | None = None) -> None:
+        super().__init__(f"Response with id '{response_id}' not found.")
+        self.param = param

@@ -699,6 +699,18 @@ def _lines(out: _Stream, event: Event) -> Iterator[str]:
         yield from out.finish(event)
 
 
+_FINAL_EVENTS = ("response.completed", "response.incomplete")
+
+
+def final_response(chunk: str) -> dict[str, Any] | None:
+    """The whole response carried by one of `stream`'s chunks, if it is the last event."""
+    head, _, data = chunk.partition("\n")
+    if head.removeprefix("event: ") not in _FINAL_EVENTS:
+        return None
+    response: dict[str, Any] = json.loads(data.removeprefix("data: "))["response"]
+    return response
+
+
 def error_body(exc: ClaudeMaxError) -> dict[str, Any]:
     """OpenAI's error shape, the same as Chat Completions'."""
     return openai.error_body(exc)

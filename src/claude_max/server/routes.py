@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -31,7 +32,7 @@ from claude_max.core.launch import launch_spec
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai, responses
 from claude_max.server.body import read_json
-from claude_max.sessions import auto, continuity
+from claude_max.sessions import auto, continuity, stored_responses
 
 if TYPE_CHECKING:
     from claude_max.sessions.store import SessionStore
@@ -85,7 +86,37 @@ async def messages(request: Request) -> Response:
 
 
 async def create_response(request: Request) -> Response:
-    return await _answer(request, responses)
+    body = await read_json(request, request.app.state.max_body)
+    if not stored_responses.applies(body):
+        return await _answer(request, responses, body)
+    store = sessions_store(request)
+    response = await _answer(request, responses, stored_responses.expand(store, body))
+    if isinstance(response, StreamingResponse):
+        response.body_iterator = _storing(response.body_iterator, store, body)
+    elif response.status_code == 200:
+        stored_responses.record(store, body, json.loads(bytes(response.body)))
+    return response
+
+
+async def _storing(
+    chunks: AsyncIterator[Any], store: SessionStore, body: dict[str, Any]
+) -> AsyncIterator[Any]:
+    """Pass a Responses stream on, keeping its response once the last event is out."""
+    async for chunk in chunks:
+        yield chunk
+        final = responses.final_response(chunk) if isinstance(chunk, str) else None
+        if final is not None:
+            stored_responses.record(store, body, final)
+
+
+async def get_response(request: Request) -> JSONResponse:
+    store = sessions_store(request)
+    return JSONResponse(stored_responses.get(store, request.path_params["response_id"]))
+
+
+async def delete_response(request: Request) -> JSONResponse:
+    store = sessions_store(request)
+    return JSONResponse(stored_responses.delete(store, request.path_params["response_id"]))
 
 
 def _protocol_headers(protocol: ModuleType, body: dict[str, Any]) -> dict[str, str]:
@@ -98,8 +129,11 @@ def _protocol_headers(protocol: ModuleType, body: dict[str, Any]) -> dict[str, s
     return {IGNORED_TOOLS_HEADER: ", ".join(ignored)}
 
 
-async def _answer(request: Request, protocol: ModuleType) -> Response:
-    body = await read_json(request, request.app.state.max_body)
+async def _answer(
+    request: Request, protocol: ModuleType, body: dict[str, Any] | None = None
+) -> Response:
+    if body is None:
+        body = await read_json(request, request.app.state.max_body)
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise InvalidRequest("'stream' must be a boolean.", param="stream")
