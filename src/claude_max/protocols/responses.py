@@ -339,7 +339,7 @@ def _allowed(choice: Any, tools: tuple[Tool, ...]) -> tuple[Tool, ...]:
     if not (isinstance(choice, dict) and choice.get("type") == "allowed_tools"):
         return tools
     listed = v.expect(choice.get("tools"), list, "tool_choice.tools", "an array")
-    names = {t.get("name") for t in listed if isinstance(t, dict)}
+    names = {t["name"] for t in listed if isinstance(t, dict) and isinstance(t.get("name"), str)}
     return tuple(t for t in tools if t.name in names)
 
 

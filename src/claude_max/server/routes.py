@@ -102,11 +102,12 @@ async def _storing(
     chunks: AsyncIterator[Any], store: SessionStore, body: dict[str, Any]
 ) -> AsyncIterator[Any]:
     """Pass a Responses stream on, keeping its response once the last event is out."""
-    async for chunk in chunks:
-        yield chunk
-        final = responses.final_response(chunk) if isinstance(chunk, str) else None
-        if final is not None:
-            stored_responses.record(store, body, final)
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            yield chunk
+            final = responses.final_response(chunk) if isinstance(chunk, str) else None
+            if final is not None:
+                stored_responses.record(store, body, final)
 
 
 async def get_response(request: Request) -> JSONResponse:
