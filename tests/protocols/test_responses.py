@@ -97,6 +97,15 @@ def test_items_roles_parts_and_options():
     assert json.loads(conv.options.json_schema) == {"type": "object"}
 
 
+def test_nulls_mean_the_defaults():
+    nulls = ("parallel_tool_calls", "reasoning", "text", "tools", "tool_choice", "store")
+    request = body("hi", max_output_tokens=None, instructions=None, **dict.fromkeys(nulls))
+    conv = responses.to_conversation(request)
+    assert conv.options.parallel_tools is True and conv.options.max_tokens is None
+    reply = Reply("x", "", "", (), result())
+    Response.model_validate(responses.response(reply, request))
+
+
 def test_reasoning_effort_none_turns_thinking_off():
     conv = responses.to_conversation(body("hi", reasoning={"effort": "none"}))
     assert conv.options.thinking == "disabled" and conv.options.effort is None

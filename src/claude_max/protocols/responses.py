@@ -89,7 +89,8 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     tools, custom = _tools(body.get("tools"))
     choice, tool_name = _tool_choice(body.get("tool_choice"), tools)
     tools = _allowed(body.get("tool_choice"), tools)
-    parallel = body.get("parallel_tool_calls", True)
+    parallel = body.get("parallel_tool_calls")
+    parallel = True if parallel is None else parallel
     v.expect(parallel, bool, "parallel_tool_calls", "a boolean")
     reasoning = body.get("reasoning") or {}
     v.expect(reasoning, dict, "reasoning", "an object")
@@ -414,7 +415,7 @@ def response_object(
         "max_tool_calls": None,
         "model": model,
         "output": output,
-        "parallel_tool_calls": body.get("parallel_tool_calls", True),
+        "parallel_tool_calls": body.get("parallel_tool_calls") is not False,
         "previous_response_id": body.get("previous_response_id"),
         "prompt_cache_key": body.get("prompt_cache_key"),
         "reasoning": {"effort": reasoning.get("effort"), "summary": reasoning.get("summary")},
@@ -426,7 +427,7 @@ def response_object(
             "format": text.get("format") or {"type": "text"},
             "verbosity": text.get("verbosity") or "medium",
         },
-        "tool_choice": body.get("tool_choice", "auto"),
+        "tool_choice": body.get("tool_choice") or "auto",
         "tools": [t for t in tools if isinstance(t, dict) and t.get("type") in CLIENT_TOOLS],
         "top_logprobs": 0,
         "top_p": body.get("top_p", 1.0),
