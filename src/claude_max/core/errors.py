@@ -18,6 +18,7 @@
       ServerBusy                   concurrency limit and queue are full      -> 429
       Refused(status, kind)        the guard turned the request away         -> 401/403/...
       CannotListen                 `serve` cannot take its address           (terminal only)
+      ResponseNotFound(param)      no stored Responses API response by that id -> 404
 
 The HTTP face (server/errors.py) turns these into OpenAI or Anthropic error bodies;
 the terminal face prints `Error: <message>` and the hint. Nothing else decides a status.
@@ -218,3 +219,14 @@ class Refused(ClaudeMaxError):
 
 class CannotListen(ClaudeMaxError):
     """`serve` cannot take its address: in use, not allowed, or unsafe without a key."""
+
+
+class ResponseNotFound(ClaudeMaxError):
+    """A Responses API response id that is not (or no longer) stored."""
+
+    status = 404
+    kind = "not_found_error"
+
+    def __init__(self, response_id: str, *, param: str | None = None) -> None:
+        super().__init__(f"Response with id '{response_id}' not found.")
+        self.param = param

@@ -118,6 +118,10 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/v1/messages", routes.messages, methods=["POST"]),
+            Route("/v1/responses", routes.create_response, methods=["POST"]),
+            Route("/responses", routes.create_response, methods=["POST"]),
+            Route("/v1/responses/{response_id}", routes.get_response, methods=["GET"]),
+            Route("/v1/responses/{response_id}", routes.delete_response, methods=["DELETE"]),
         ],
         exception_handlers={
             ClaudeMaxError: errors.on_claude_max_error,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,9 +19,10 @@ from claude_max import __version__
 from claude_max.core import catalog
 from claude_max.core.errors import InvalidRequest
 from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, ToolUseStart
-from claude_max.protocols import anthropic, openai
+from claude_max.protocols import anthropic, openai, responses
 from claude_max.server import keepalive
 from claude_max.server.body import read_json
+from claude_max.sessions import stored_responses
 
 if TYPE_CHECKING:
     from claude_max.sessions.store import SessionStore
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 COST_HEADER = "x-claude-max-cost-usd"
+IGNORED_TOOLS_HEADER = "x-claude-max-ignored-tools"
+log = logging.getLogger("claude_max.server")
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
@@ -73,9 +78,58 @@ async def messages(request: Request) -> Response:
     return await _answer(request, anthropic)
 
 
-async def _answer(request: Request, protocol: ModuleType) -> Response:
+async def create_response(request: Request) -> Response:
     body = await read_json(request, request.app.state.max_body)
+    if not stored_responses.applies(body):
+        return await _answer(request, responses, body)
+    store = sessions_store(request)
+    response = await _answer(request, responses, stored_responses.expand(store, body))
+    if isinstance(response, StreamingResponse):
+        response.body_iterator = _storing(response.body_iterator, store, body)
+    elif response.status_code == 200:
+        stored_responses.record(store, body, json.loads(bytes(response.body)))
+    return response
+
+
+async def _storing(
+    chunks: AsyncIterable[Any], store: SessionStore, body: dict[str, Any]
+) -> AsyncIterator[Any]:
+    """Pass a Responses stream on, keeping its response once the last event is out."""
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            yield chunk
+            final = responses.final_response(chunk) if isinstance(chunk, str) else None
+            if final is not None:
+                stored_responses.record(store, body, final)
+
+
+async def get_response(request: Request) -> JSONResponse:
+    store = sessions_store(request)
+    return JSONResponse(stored_responses.get(store, request.path_params["response_id"]))
+
+
+async def delete_response(request: Request) -> JSONResponse:
+    store = sessions_store(request)
+    return JSONResponse(stored_responses.delete(store, request.path_params["response_id"]))
+
+
+def _protocol_headers(protocol: ModuleType, body: dict[str, Any]) -> dict[str, str]:
+    """Headers a protocol adds about the request: the Responses API's left-out hosted tools
+    (a header and a log line, so neither the client nor the operator is left guessing)."""
+    ignored = responses.ignored_tools(body) if protocol is responses else []
+    if not ignored:
+        return {}
+    log.info("/v1/responses: hosted tools left out (the CLI cannot offer them): %s", ignored)
+    return {IGNORED_TOOLS_HEADER: ", ".join(ignored)}
+
+
+async def _answer(
+    request: Request, protocol: ModuleType, body: dict[str, Any] | None = None
+) -> Response:
+    if body is None:
+        body = await read_json(request, request.app.state.max_body)
     conv = protocol.to_conversation(body)
+    extra = _protocol_headers(protocol, body)
     service: TurnService = request.app.state.turns
     owner = getattr(request.state, "key_label", None)
     how = service.continuation(conv, session=session_key(request), owner=owner)
@@ -87,7 +141,7 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
             reply = await _unless_disconnected(request, turn.complete())
         if reply is None:
             return Response(status_code=499)
-        headers = {**turn.headers, COST_HEADER: f"{turn.cost:.6f}"}
+        headers = {**turn.headers, **extra, COST_HEADER: f"{turn.cost:.6f}"}
         return JSONResponse(protocol.response(reply, body), headers=headers)
     try:
         events = await _unless_disconnected(request, _from_first_token(turn.events()))
@@ -101,7 +155,7 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
     return StreamingResponse(
         _sse(chunks, events, turn),
         media_type="text/event-stream",
-        headers={**SSE_HEADERS, **turn.headers},
+        headers={**SSE_HEADERS, **turn.headers, **extra},
         background=BackgroundTask(turn.aclose),
     )
 
@@ -121,6 +175,10 @@ def session_key(request: Request) -> str | None:
             "The X-Session-Id header must be 1 to 128 printable characters.", param="X-Session-Id"
         )
     return key
+
+
+def sessions_store(request: Request) -> SessionStore:
+    return sessions_store_of(request.app)
 
 
 def sessions_store_of(app: Any) -> SessionStore:

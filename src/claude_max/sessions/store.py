@@ -189,6 +189,25 @@ def m003_continuations(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX continuations_created ON continuations (created_at)")
 
 
+@migration
+def m004_responses(db: sqlite3.Connection) -> None:
+    # Responses API responses kept for `previous_response_id` and GET/DELETE by id: the input
+    # items the request added (JSON array) and the response object (JSON), linked to the
+    # response they continued.
+    db.execute(
+        """
+        CREATE TABLE responses (
+            id TEXT PRIMARY KEY,
+            previous_id TEXT,
+            input TEXT NOT NULL,
+            response TEXT NOT NULL,
+            created_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX responses_created ON responses (created_at)")
+
+
 def _applied(db: sqlite3.Connection) -> set[str]:
     exists = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"
@@ -526,8 +545,6 @@ class SessionStore:
         with self._write() as db:
             return db.execute("DELETE FROM sessions").rowcount
 
-    # -- one turn at a time
-
     # -- continuations (automatic continuation of stateless conversations)
 
     def remember(self, cli_session_id: str, key: str | None = None, cost_usd: float = 0.0) -> None:
@@ -565,6 +582,41 @@ class SessionStore:
                 "DELETE FROM continuations WHERE cli_session_id = ?",
                 [(i,) for i in cli_session_ids],
             )
+
+    # -- stored responses (the Responses API's previous_response_id)
+
+    def save_response(
+        self,
+        id: str,
+        previous_id: str | None,
+        input_json: str,
+        response_json: str,
+        *,
+        keep_seconds: float,
+    ) -> None:
+        """Keep one response; responses older than `keep_seconds` go at the same time."""
+        now = time.time()
+        with self._write() as db:
+            db.execute("DELETE FROM responses WHERE created_at < ?", (now - keep_seconds,))
+            db.execute(
+                "INSERT OR REPLACE INTO responses (id, previous_id, input, response, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (id, previous_id, input_json, response_json, now),
+            )
+
+    def stored_response(self, id: str) -> tuple[str | None, str, str] | None:
+        """(previous response id, input items JSON, response JSON) of a kept response."""
+        with self._read() as db:
+            row = db.execute(
+                "SELECT previous_id, input, response FROM responses WHERE id = ?", (id,)
+            ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def delete_response(self, id: str) -> bool:
+        with self._write() as db:
+            return db.execute("DELETE FROM responses WHERE id = ?", (id,)).rowcount > 0
+
+    # -- one turn at a time
 
     def lock(
         self, id: str, *, wait: bool = False, timeout: float | None = None
