@@ -16,6 +16,7 @@ from typing import Any
 
 from claude_max.core import client_tools
 from claude_max.core.conversation import (
+    BlockPart,
     Conversation,
     ImagePart,
     TextPart,
@@ -117,7 +118,14 @@ def content_blocks(turn: Turn) -> str | list[dict[str, Any]]:
     return [_block(part) for part in turn.parts]
 
 
-def _block(part: TextPart | ImagePart | ToolCallPart | ToolResultPart) -> dict[str, Any]:
+def _block(
+    part: TextPart | ImagePart | BlockPart | ToolCallPart | ToolResultPart,
+) -> dict[str, Any]:
+    if isinstance(part, BlockPart):
+        block = part.block
+        if part.kind == "tool_reference":  # the client's tool, under the CLI's name for it
+            block["tool_name"] = client_tools.cli_name(block["tool_name"])
+        return block
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, ImagePart):

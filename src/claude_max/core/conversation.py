@@ -8,8 +8,9 @@ here knows about OpenAI, Anthropic or the CLI's flags.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,20 @@ class ImagePart:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockPart:
+    """A Messages API content block the CLI passes upstream as it is (a document, a search
+    result, an image by URL, a tool reference...): the model reads it the way the real API
+    presents it, so the proxy does not need to understand it."""
+
+    kind: str  # the block's "type"
+    block_json: str  # the whole block, as canonical JSON
+
+    @property
+    def block(self) -> dict[str, Any]:
+        return json.loads(self.block_json)
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallPart:
     """The assistant calling one of the client's tools (in the client's own names and ids)."""
 
@@ -39,11 +54,11 @@ class ToolResultPart:
     """What the client's tool returned for call `tool_use_id` (in a user turn)."""
 
     tool_use_id: str
-    content: tuple[TextPart | ImagePart, ...]
+    content: tuple[TextPart | ImagePart | BlockPart, ...]
     is_error: bool = False
 
 
-Part = TextPart | ImagePart | ToolCallPart | ToolResultPart
+Part = TextPart | ImagePart | BlockPart | ToolCallPart | ToolResultPart
 Role = Literal["user", "assistant"]
 
 
