@@ -195,6 +195,11 @@ def _joined(texts: list[str | None]) -> str | None:
     return "\n\n".join(t for t in texts if t) or None
 
 
+def count_body(tokens: int) -> dict[str, Any]:
+    """The answer of `POST /v1/messages/count_tokens`."""
+    return {"input_tokens": tokens}
+
+
 def usage_body(usage: Usage) -> dict[str, Any]:
     return {
         "input_tokens": usage.input_tokens,

@@ -113,6 +113,12 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/v1/messages", routes.messages, methods=["POST"]),
+            # Anthropic clients that build URLs without /v1 (LiteLLM, DSPy), and count_tokens.
+            Route("/messages", routes.messages, methods=["POST"]),
+            Route("/models", routes.list_models, methods=["GET"]),
+            Route("/models/{model_id:path}", routes.get_model, methods=["GET"]),
+            Route("/v1/messages/count_tokens", routes.count_tokens, methods=["POST"]),
+            Route("/messages/count_tokens", routes.count_tokens, methods=["POST"]),
         ],
         exception_handlers={
             ClaudeMaxError: errors.on_claude_max_error,
