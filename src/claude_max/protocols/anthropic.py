@@ -3,6 +3,14 @@
 The same names as `openai.py`: `to_conversation`, `response`, `stream`, `error_body`.
 Thinking blocks are returned only when the request enables `thinking`, as the real API does;
 the CLI thinks either way, and its thinking is dropped otherwise.
+
+`role: "system"` messages (anywhere in `messages`, as Claude Code and other clients on
+Anthropic's SDK send them) are folded into the system prompt, after the `system` parameter, in
+order. Measured: the CLI's stdin refuses a system-role line ("Expected message role 'user',
+got 'system'"), so the choice was the system prompt or user text at its place; the system
+prompt keeps the text's authority, as the real API gives it, and keeps consecutive agent steps'
+prompts identical for prompt caching; only its position among the turns is lost. Content
+blocks: `anthropic_blocks` (which are passed on, dropped or refused, and why).
 """
 
 from __future__ import annotations
