@@ -71,7 +71,12 @@ def test_blocks_system_and_options():
     ("request_body", "param"),
     [
         ({"messages": []}, "messages"),
-        ({"messages": [{"role": "system", "content": "x"}]}, "messages.0.role"),
+        ({"messages": [{"role": "system", "content": "x"}]}, "messages"),
+        ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
+        (
+            {"messages": [{"role": "system", "content": [{"type": "image"}]}]},
+            "messages.0.content.0.type",
+        ),
         ({"messages": [{"role": "user", "content": "  "}]}, "messages.0.content"),
         (
             {"messages": [{"role": "user", "content": [{"type": "video"}]}]},
@@ -105,7 +110,7 @@ def test_blocks_system_and_options():
                         "content": [
                             {
                                 "type": "image",
-                                "source": {"type": "url", "url": "https://example.com/x.png"},
+                                "source": {"type": "file", "file_id": "file_1"},
                             }
                         ],
                     }

@@ -16,6 +16,7 @@ from typing import Any
 
 from claude_max.core import client_tools
 from claude_max.core.conversation import (
+    BlockPart,
     Conversation,
     DocumentPart,
     ImagePart,
@@ -125,12 +126,17 @@ def content_blocks(turn: Turn) -> str | list[dict[str, Any]]:
 
 
 def _block(
-    part: TextPart | ImagePart | DocumentPart | ToolCallPart | ToolResultPart,
+    part: TextPart | ImagePart | DocumentPart | BlockPart | ToolCallPart | ToolResultPart,
 ) -> dict[str, Any]:
+    if isinstance(part, BlockPart):
+        passed = part.block
+        if part.kind == "tool_reference":  # the client's tool, under the CLI's name for it
+            passed["tool_name"] = client_tools.cli_name(passed["tool_name"])
+        return passed
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.text}
     if isinstance(part, DocumentPart):
-        return _document(part)
+        return document_block(part)
     if isinstance(part, ImagePart) and part.url is not None:
         return {"type": "image", "source": {"type": "url", "url": part.url}}
     if isinstance(part, ImagePart):
@@ -155,7 +161,7 @@ def _block(
     return block
 
 
-def _document(part: DocumentPart) -> dict[str, Any]:
+def document_block(part: DocumentPart) -> dict[str, Any]:
     """A `document` block; the CLI passes it upstream unchanged (measured, 2.1.330)."""
     if part.url is not None:
         source: dict[str, Any] = {"type": "url", "url": part.url}

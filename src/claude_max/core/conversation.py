@@ -8,8 +8,9 @@ here knows about OpenAI, Anthropic or the CLI's flags.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,21 @@ class DocumentPart:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockPart:
+    """A Messages API content block the CLI passes upstream as it is (a document, a search
+    result, an image by URL, a tool reference...): the model reads it the way the real API
+    presents it, so the proxy does not need to understand it."""
+
+    kind: str  # the block's "type"
+    block_json: str  # the whole block, as canonical JSON
+
+    @property
+    def block(self) -> dict[str, Any]:
+        block: dict[str, Any] = json.loads(self.block_json)
+        return block
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallPart:
     """The assistant calling one of the client's tools (in the client's own names and ids)."""
 
@@ -53,11 +69,11 @@ class ToolResultPart:
     """What the client's tool returned for call `tool_use_id` (in a user turn)."""
 
     tool_use_id: str
-    content: tuple[TextPart | ImagePart, ...]
+    content: tuple[TextPart | ImagePart | BlockPart, ...]
     is_error: bool = False
 
 
-Part = TextPart | ImagePart | DocumentPart | ToolCallPart | ToolResultPart
+Part = TextPart | ImagePart | DocumentPart | BlockPart | ToolCallPart | ToolResultPart
 Role = Literal["user", "assistant"]
 
 

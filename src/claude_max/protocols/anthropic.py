@@ -3,6 +3,14 @@
 The same names as `openai.py`: `to_conversation`, `response`, `stream`, `error_body`.
 Thinking blocks are returned only when the request enables `thinking`, as the real API does;
 the CLI thinks either way, and its thinking is dropped otherwise.
+
+`role: "system"` messages (anywhere in `messages`, as Claude Code and other clients on
+Anthropic's SDK send them) are folded into the system prompt, after the `system` parameter, in
+order. Measured: the CLI's stdin refuses a system-role line ("Expected message role 'user',
+got 'system'"), so the choice was the system prompt or user text at its place; the system
+prompt keeps the text's authority, as the real API gives it, and keeps consecutive agent steps'
+prompts identical for prompt caching; only its position among the turns is lost. Content
+blocks: `anthropic_blocks` (which are passed on, dropped or refused, and why).
 """
 
 from __future__ import annotations
@@ -15,14 +23,11 @@ from typing import Any
 from claude_max.core import catalog
 from claude_max.core.conversation import (
     Conversation,
-    ImagePart,
     Options,
     Part,
     Role,
     TextPart,
     Tool,
-    ToolCallPart,
-    ToolResultPart,
 )
 from claude_max.core.errors import AnswerRetracted, ClaudeMaxError, InvalidRequest
 from claude_max.core.events import (
@@ -39,9 +44,8 @@ from claude_max.core.events import (
     Usage,
 )
 from claude_max.core.run import Reply
+from claude_max.protocols import anthropic_blocks as blocks
 from claude_max.protocols import validate as v
-
-_HISTORY_ONLY = ("thinking", "redacted_thinking")
 
 
 def to_conversation(body: dict[str, Any]) -> Conversation:
@@ -49,22 +53,32 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     if not messages:
         raise InvalidRequest("'messages' must be a non-empty array.", param="messages")
     turns: list[tuple[Role, list[Part]]] = []
+    folded: list[str] = []  # the text of role "system" messages, in order
     for i, message in enumerate(messages):
         param = f"messages.{i}"
         v.expect(message, dict, param, "an object")
         role = message.get("role")
+        if role == "system":
+            folded.append(_system_text(message.get("content"), f"{param}.content"))
+            continue
         if role not in ("user", "assistant"):
             raise InvalidRequest(
-                f"'{param}.role' must be 'user' or 'assistant'; got {role!r}.",
+                f"'{param}.role' must be 'user', 'assistant' or 'system'; got {role!r}.",
                 param=f"{param}.role",
             )
-        parts = _parts(message.get("content"), f"{param}.content")
+        if blocks.compacted(message.get("content")):
+            turns.clear()  # a compaction block stands for everything before it
+        parts = blocks.parts(message.get("content"), f"{param}.content")
         if role == "user" and not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
             raise InvalidRequest(f"'{param}.content' must not be empty.", param=f"{param}.content")
         turns.append((role, parts))
     tools = _tools(body.get("tools"))
     choice, tool_name, parallel = _tool_choice(body.get("tool_choice"), tools)
     merged = v.merge_turns(turns)
+    if not merged:
+        raise InvalidRequest(
+            "'messages' must hold a user message, not only system messages.", param="messages"
+        )
     v.check_tool_pairs(merged, "messages")
     model = body.get("model")
     if model is not None:
@@ -74,7 +88,7 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     v.thinking_mode(thinking, cli_model, "thinking.type")
     return Conversation(
         turns=merged,
-        system=_system(body.get("system")),
+        system=_joined([_system(body.get("system")), *folded]),
         model=cli_model,
         options=Options(
             max_tokens=v.optional_int(body, "max_tokens"),
@@ -148,27 +162,6 @@ def _output_format(body: dict[str, Any]) -> str | None:
     return v.schema(fmt.get("schema"), "output_config.format.schema")
 
 
-def _tool_use(block: dict[str, Any], where: str) -> ToolCallPart:
-    return ToolCallPart(
-        v.tool_id(block.get("id"), f"{where}.id"),
-        v.tool_name(block.get("name"), f"{where}.name"),
-        v.tool_input(block.get("input", {}), f"{where}.input"),
-    )
-
-
-def _tool_result(block: dict[str, Any], where: str) -> ToolResultPart:
-    call_id = v.tool_id(block.get("tool_use_id"), f"{where}.tool_use_id")
-    content = block.get("content")
-    parts = [] if content is None else _parts(content, f"{where}.content")
-    if any(not isinstance(p, (TextPart, ImagePart)) for p in parts):
-        raise InvalidRequest(
-            f"'{where}.content' may hold only text and images.", param=f"{where}.content"
-        )
-    is_error = block.get("is_error", False)
-    v.expect(is_error, bool, f"{where}.is_error", "a boolean")
-    return ToolResultPart(call_id, tuple(parts), is_error)  # type: ignore[arg-type]
-
-
 def _thinking(value: Any) -> tuple[Any, int | None, Any]:
     """(mode, budget_tokens, display) of `thinking`."""
     if value is None:
@@ -210,53 +203,31 @@ def shows_thinking(body: dict[str, Any]) -> bool:
 
 
 def _system(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value or None
-    v.expect(value, list, "system", "a string or an array of text blocks")
+    return None if value is None else _system_text(value, "system") or None
+
+
+def _system_text(value: Any, param: str) -> str:
+    """System text: a string or text blocks (their cache_control is the CLI's business)."""
+    if isinstance(value, str):
+        return value
+    v.expect(value, list, param, "a string or an array of text blocks")
     texts = []
     for i, block in enumerate(value):
-        v.expect(block, dict, f"system.{i}", "a text block")
+        v.expect(block, dict, f"{param}.{i}", "a text block")
         if block.get("type") != "text":
-            raise InvalidRequest(f"'system.{i}.type' must be 'text'.", param=f"system.{i}.type")
-        texts.append(v.expect(block.get("text"), str, f"system.{i}.text", "a string"))
-    return "\n\n".join(texts) or None
+            raise InvalidRequest(f"'{param}.{i}.type' must be 'text'.", param=f"{param}.{i}.type")
+        texts.append(v.expect(block.get("text"), str, f"{param}.{i}.text", "a string"))
+    return "\n\n".join(texts)
 
 
-def _parts(content: Any, param: str) -> list[Part]:
-    if isinstance(content, str):
-        return [TextPart(content)]
-    v.expect(content, list, param, "a string or an array of content blocks")
-    parts: list[Part] = []
-    for j, block in enumerate(content):
-        where = f"{param}.{j}"
-        v.expect(block, dict, where, "a content block")
-        kind = block.get("type")
-        if kind == "text":
-            parts.append(TextPart(v.expect(block.get("text"), str, f"{where}.text", "a string")))
-        elif kind == "image":
-            source = v.expect(block.get("source"), dict, f"{where}.source", "an object")
-            if source.get("type") != "base64":
-                raise InvalidRequest(
-                    f"'{where}.source.type' must be 'base64' (claude-max does not fetch URLs).",
-                    param=f"{where}.source.type",
-                )
-            media_type = v.expect(
-                source.get("media_type"), str, f"{where}.source.media_type", "a string"
-            )
-            data = v.expect(source.get("data"), str, f"{where}.source.data", "a string")
-            parts.append(v.image(media_type, data, f"{where}.source.data"))
-        elif kind in _HISTORY_ONLY:
-            continue  # earlier turns' thinking is not needed to continue a conversation
-        elif kind == "tool_use":
-            parts.append(_tool_use(block, where))
-        elif kind == "tool_result":
-            parts.append(_tool_result(block, where))
-        else:
-            raise InvalidRequest(
-                f"'{where}.type' {kind!r} is not supported (use text or image).",
-                param=f"{where}.type",
-            )
-    return parts
+def _joined(texts: list[str | None]) -> str | None:
+    """The system prompt: the `system` parameter, then each system message's text."""
+    return "\n\n".join(t for t in texts if t) or None
+
+
+def count_body(tokens: int) -> dict[str, Any]:
+    """The answer of `POST /v1/messages/count_tokens`."""
+    return {"input_tokens": tokens}
 
 
 def usage_body(usage: Usage) -> dict[str, Any]:

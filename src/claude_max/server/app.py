@@ -122,6 +122,12 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             Route("/responses", routes.create_response, methods=["POST"]),
             Route("/v1/responses/{response_id}", routes.get_response, methods=["GET"]),
             Route("/v1/responses/{response_id}", routes.delete_response, methods=["DELETE"]),
+            # Anthropic clients that build URLs without /v1 (LiteLLM, DSPy), and count_tokens.
+            Route("/messages", routes.messages, methods=["POST"]),
+            Route("/models", routes.list_models, methods=["GET"]),
+            Route("/models/{model_id:path}", routes.get_model, methods=["GET"]),
+            Route("/v1/messages/count_tokens", routes.count_tokens, methods=["POST"]),
+            Route("/messages/count_tokens", routes.count_tokens, methods=["POST"]),
         ],
         exception_handlers={
             ClaudeMaxError: errors.on_claude_max_error,

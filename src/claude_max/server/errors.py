@@ -18,10 +18,11 @@ log = logging.getLogger("claude_max.server")
 
 
 def is_anthropic(path: str, headers: Mapping[str, str]) -> bool:
-    """The Messages API lives under /v1/messages; /v1/models answers whoever asks."""
-    if path.startswith("/v1/models"):
+    """The Messages API lives under /v1/messages (or /messages); /v1/models answers whoever
+    asks."""
+    if path.startswith(("/v1/models", "/models")):
         return "anthropic-version" in headers
-    return path.startswith("/v1/messages")
+    return path.startswith(("/v1/messages", "/messages"))
 
 
 def error_body(path: str, headers: Mapping[str, str], exc: ClaudeMaxError) -> dict[str, Any]:

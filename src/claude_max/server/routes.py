@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from claude_max import __version__
-from claude_max.core import catalog
+from claude_max.core import catalog, tokens
 from claude_max.core.errors import InvalidRequest
 from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, ToolUseStart
 from claude_max.protocols import anthropic, openai, responses
@@ -76,6 +76,14 @@ async def chat_completions(request: Request) -> Response:
 
 async def messages(request: Request) -> Response:
     return await _answer(request, anthropic)
+
+
+async def count_tokens(request: Request) -> JSONResponse:
+    """Anthropic's count_tokens: the request's input tokens, estimated locally at once
+    (`core.tokens` says why not the upstream's exact count)."""
+    body = await read_json(request, request.app.state.max_body)
+    conversation = anthropic.to_conversation(body)
+    return JSONResponse(anthropic.count_body(tokens.estimate(conversation)))
 
 
 async def create_response(request: Request) -> Response:

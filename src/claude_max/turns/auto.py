@@ -23,7 +23,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from claude_max.core.conversation import Conversation, DocumentPart, ImagePart, TextPart, Turn
+from claude_max.core.conversation import (
+    BlockPart,
+    Conversation,
+    DocumentPart,
+    ImagePart,
+    TextPart,
+    Turn,
+)
 from claude_max.core.events import Result
 from claude_max.sessions import cli_files
 from claude_max.sessions.store import SessionStore
@@ -85,10 +92,13 @@ def applies(conv: Conversation) -> bool:
     """Tool conversations and schema answers are not continued: the CLI's session holds
     refusals or a StructuredOutput call where the client's history has something else. Nor
     are conversations with images: a CLI that keeps its session saves each image in TMPDIR
-    and tells the model its path, which a stateless run does not."""
+    and tells the model its path, which a stateless run does not; nor with passed-on blocks
+    (documents, search results...), which the conversation's key does not cover."""
     if conv.uses_tools or conv.options.json_schema is not None:
         return False
-    return not any(isinstance(p, (ImagePart, DocumentPart)) for t in conv.turns for p in t.parts)
+    return not any(
+        isinstance(p, (ImagePart, DocumentPart, BlockPart)) for t in conv.turns for p in t.parts
+    )
 
 
 def kept(conv: Conversation) -> Conversation:
