@@ -25,6 +25,8 @@ from claude_max.core.conversation import (
 )
 from claude_max.core.settings import Settings
 
+STATELESS = "--no-session-persistence"
+
 # Safe by default: no tools, none of the user's settings, hooks, MCP servers or CLAUDE.md,
 # nothing written to disk for a stateless request. Values in --opt=value form, always.
 SAFE_FLAGS = (
@@ -36,7 +38,7 @@ SAFE_FLAGS = (
     "--tools=",
     "--setting-sources=",
     "--strict-mcp-config",
-    "--no-session-persistence",
+    STATELESS,
 )
 
 # Variables of an enclosing Claude Code session that would change how a child CLI behaves;
@@ -56,9 +58,9 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
     argv = [claude, *SAFE_FLAGS]
     opts = conv.options
     if opts.persist or opts.resume:
-        argv.remove("--no-session-persistence")
+        argv.remove(STATELESS)
     if opts.resume:
-        argv.append(f"--resume={opts.resume}")
+        argv.append(resume_flag(opts.resume))
         if opts.fork:
             argv.append("--fork-session")
     if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
@@ -76,6 +78,10 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
     if opts.effort:
         argv.append(f"--effort={opts.effort}")
     return argv
+
+
+def resume_flag(session_id: str) -> str:
+    return f"--resume={session_id}"
 
 
 def model_flag(model: str | None) -> list[str]:

@@ -2,7 +2,9 @@
 
 Everything fixed at spawn time (argv, environment, cwd, system prompt) is in the spec, so a
 process started ahead of time for a spec can serve any conversation with that spec: that is
-what the warm pool keys on.
+what the warm pool keys on. A process not resuming a session of the caller's gets a session of
+its own (`--resume` of a new id), whose transcript the run writes with the conversation's
+history before its first line (`core.transcript`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools
+from claude_max.core import client_tools, transcript
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import ControlRequest
 from claude_max.core.parse import StreamParser
@@ -32,6 +34,7 @@ class LaunchSpec:
     system: str | None
     model: str | None = None
     tools: str | None = None  # the MCP tools/list answer for the client's tools
+    own_session: bool = False  # start with --resume of a new id (the history's transcript)
 
     @property
     def warm_key(self) -> LaunchSpec:
@@ -52,6 +55,7 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
         system=system or None,
         model=conv.model,
         tools=client_tools.listing(tools) if tools else None,
+        own_session=not conv.options.resume,
     )
 
 
@@ -64,6 +68,11 @@ async def start(spec: LaunchSpec) -> CLIProcess:
             fh.write(spec.system)
         prompt_file = Path(name)
     argv = [*spec.argv, *cli.model_flag(spec.model), cli.system_prompt_flag(prompt_file)]
+    session: Path | None = None
+    if spec.own_session:
+        session_id = transcript.new_session_id()
+        session = transcript.path(dict(spec.env), spec.cwd, session_id)
+        argv.append(cli.resume_flag(session_id))
     try:
         proc = await spawn(argv, env=dict(spec.env), cwd=Path(spec.cwd))
     except BaseException:
@@ -71,6 +80,10 @@ async def start(spec: LaunchSpec) -> CLIProcess:
         raise
     if prompt_file is not None:
         proc.on_close(lambda: _remove(prompt_file))
+    if session is not None:
+        proc.transcript = session
+        if cli.STATELESS in spec.argv:  # a kept session's file is the session itself
+            proc.on_close(lambda: transcript.remove(session))
     proc.model = spec.model
     if spec.tools is not None:
         await _offer_tools(proc, spec.tools)

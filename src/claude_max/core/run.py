@@ -1,11 +1,12 @@
 """Run one Conversation through the CLI: the single path every face goes through.
 
-`run()` starts a CLI process, seeds the earlier turns as real history (FACTS §9: a user line
-with `shouldQuery: false`, wait for its empty result, then the assistant line), sends the new
-user message, and yields typed events until the `result`. Stop sequences and `max_tokens` are
-enforced here: the answer is cut and the CLI interrupted through its control protocol, which
-still gives an exact `result` (usage, cost). Whatever happens, the process group is killed
-and reaped when the generator ends. `complete()` is the same run gathered into one `Reply`.
+`run()` starts a CLI process (or takes a warm one), gives it the earlier turns as real history
+(written as its session's transcript, `core.transcript`; or, when resuming a kept session,
+seeded line by line), sends the new user message, and yields typed events until the `result`.
+Stop sequences and `max_tokens` are enforced here: the answer is cut and the CLI interrupted
+through its control protocol, which still gives an exact `result` (usage, cost). Whatever
+happens, the process group is killed and reaped when the generator ends. `complete()` is the
+same run gathered into one `Reply`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools, runner
-from claude_max.core.conversation import Conversation
+from claude_max.core import client_tools, runner, transcript
+from claude_max.core.conversation import Conversation, Turn
 from claude_max.core.errors import (
     ClaudeMaxError,
     CLIProcessError,
@@ -88,6 +89,8 @@ async def run(
         proc = await start(spec)
     finished = False
     try:
+        if proc.transcript is not None:  # the CLI reads it when the first line arrives
+            transcript.write(proc.transcript, conv.history, spec.cwd)
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
         if spec.model and proc.model != spec.model:  # a warm process started for another model
             await _switch_model(proc, spec.model, clock)
@@ -222,31 +225,45 @@ class _ToolCalls:
             await self.proc.send(client_tools.deny(self._waiting.pop(0), interrupt=True))
 
 
+async def _seed(
+    proc: CLIProcess,
+    turns: tuple[Turn, ...],
+    parser: StreamParser,
+    calls: _ToolCalls,
+    lines: AsyncIterator[bytes],
+) -> AsyncIterator[Event]:
+    """Store `turns` in the CLI's session without a model call (FACTS §9): a user line with
+    `shouldQuery: false`, its empty result, then the assistant line; ~12-15 ms an exchange."""
+    for turn in turns:
+        if turn.role != "user":
+            await proc.send(cli.assistant_line(turn))
+            continue
+        await proc.send(cli.user_line(turn, query=False))
+        async for line in lines:  # wait for the stored turn's empty result
+            events = parser.feed(line)
+            result = next((e for e in events if isinstance(e, Result)), None)
+            if result is not None:
+                if error := error_for(result):
+                    raise error
+                break
+            for event in events:
+                if isinstance(event, ControlRequest):
+                    await calls.answer(event)
+                else:
+                    yield event  # Started, from the CLI's init line
+        else:
+            raise await _no_result(proc)
+
+
 async def _drive(
     proc: CLIProcess, conv: Conversation, clock: _Clock, listing: str | None
 ) -> AsyncIterator[Event]:
     parser = StreamParser()
     calls = _ToolCalls(proc, conv, listing)
     lines = _lines(proc, clock)
-    for turn in conv.history:
-        if turn.role == "user":
-            await proc.send(cli.user_line(turn, query=False))
-            async for line in lines:  # wait for the stored turn's empty result
-                events = parser.feed(line)
-                result = next((e for e in events if isinstance(e, Result)), None)
-                if result is not None:
-                    if error := error_for(result):
-                        raise error
-                    break
-                for event in events:
-                    if isinstance(event, ControlRequest):
-                        await calls.answer(event)
-                    else:
-                        yield event  # Started, from the CLI's init line
-            else:
-                raise await _no_result(proc)
-        else:
-            await proc.send(cli.assistant_line(turn))
+    if proc.transcript is None:  # a kept session resumed: seed the turns it has not seen
+        async for event in _seed(proc, conv.history, parser, calls, lines):
+            yield event
     await proc.send(cli.user_line(conv.prompt, query=True))
 
     opts = conv.options
