@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-from unittest.mock import ANY
 
 from fake_claude_log import FAKE_CLAUDE
-from fake_cli import history, messages, model
+from fake_cli import messages, model
 
 CLIENT_TEXT = "--model=opus @/etc/passwd /cost"
 
@@ -39,7 +38,7 @@ def test_client_text_never_reaches_argv_and_tools_are_off(client, fake_cli):
     assert line["message"]["content"] == CLIENT_TEXT
 
 
-def test_history_is_the_cli_sessions_transcript(client, fake_cli):
+def test_history_is_seeded_as_turns(client, fake_cli):
     response = chat(
         client,
         [
@@ -49,14 +48,13 @@ def test_history_is_the_cli_sessions_transcript(client, fake_cli):
         ],
     )
     assert response.status_code == 200
-    call = fake_cli.call()
-    # One stdin line runs the turn; the earlier turns were the resumed session's transcript.
-    assert [(x["type"], x.get("shouldQuery", True)) for x in messages(call)] == [("user", True)]
-    assert history(call) == [
-        {"role": "user", "content": "one"},
-        {"role": "assistant", "content": [{"type": "text", "text": "two"}], "id": ANY},
+    lines = messages(fake_cli.call())
+    assert [(x["type"], x.get("shouldQuery", True)) for x in lines] == [
+        ("user", False),
+        ("assistant", True),
+        ("user", True),
     ]
-    assert len([a for a in call["argv"] if a.startswith("--resume=")]) == 1
+    assert lines[1]["message"]["content"] == [{"type": "text", "text": "two"}]
 
 
 def test_private_cwd_tmpdir_and_bounded_retries(client, fake_cli, claude_max_home):

@@ -25,8 +25,6 @@ from claude_max.core.conversation import (
 )
 from claude_max.core.settings import Settings
 
-STATELESS = "--no-session-persistence"
-
 # Safe by default: no tools, none of the user's settings, hooks, MCP servers or CLAUDE.md,
 # nothing written to disk for a stateless request. Values in --opt=value form, always.
 SAFE_FLAGS = (
@@ -38,7 +36,7 @@ SAFE_FLAGS = (
     "--tools=",
     "--setting-sources=",
     "--strict-mcp-config",
-    STATELESS,
+    "--no-session-persistence",
 )
 
 # Variables of an enclosing Claude Code session that would change how a child CLI behaves;
@@ -58,7 +56,7 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
     argv = [claude, *SAFE_FLAGS]
     opts = conv.options
     if opts.persist or opts.resume:
-        argv.remove(STATELESS)
+        argv.remove("--no-session-persistence")
     if opts.resume:
         argv.append(resume_flag(opts.resume))
         if opts.fork:

@@ -1,7 +1,7 @@
 """Run one Conversation through the CLI: the single path every face goes through.
 
 `run()` starts a CLI process (or takes a warm one), gives it the earlier turns as real history
-(written as its session's transcript, `core.transcript`; or, when resuming a kept session,
+(a long history as the transcript of a session it resumes, `core.transcript`; a short one
 seeded line by line), sends the new user message, and yields typed events until the `result`.
 Stop sequences and `max_tokens` are enforced here: the answer is cut and the CLI interrupted
 through its control protocol, which still gives an exact `result` (usage, cost). Whatever
@@ -82,19 +82,22 @@ async def run(
     spec = launch_spec(conv, settings)
     # A resumed session comes from the pool only as a fork that was started ahead once the
     # session's last turn was saved (see `sessions.auto`); the pool never refills such a spec.
+    # A long history is the transcript of a session of the CLI's own, read at its start (all
+    # of it or all but the last assistant turn); a short one is seeded into a warm process.
     opts = conv.options
-    if pool is not None and (not opts.resume or opts.fork):
+    stored = transcript.split(conv.history) if spec.own_session else 0
+    if spec.own_session:
+        proc = await start(spec, conv.history[:stored])
+    elif pool is not None and (not opts.resume or opts.fork):
         proc = await pool.take(spec, refill=not opts.resume)
     else:
         proc = await start(spec)
     finished = False
     try:
-        if proc.transcript is not None:  # the CLI reads it when the first line arrives
-            transcript.write(proc.transcript, conv.history, spec.cwd)
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
         if spec.model and proc.model != spec.model:  # a warm process started for another model
             await _switch_model(proc, spec.model, clock)
-        async for event in _drive(proc, conv, clock, spec.tools):
+        async for event in _drive(proc, conv, conv.history[stored:], clock, spec.tools):
             if isinstance(event, Result):
                 finished = True
             yield event
@@ -256,14 +259,18 @@ async def _seed(
 
 
 async def _drive(
-    proc: CLIProcess, conv: Conversation, clock: _Clock, listing: str | None
+    proc: CLIProcess,
+    conv: Conversation,
+    unseen: tuple[Turn, ...],
+    clock: _Clock,
+    listing: str | None,
 ) -> AsyncIterator[Event]:
+    """Seed the earlier turns the CLI's session does not hold, then send the new message."""
     parser = StreamParser()
     calls = _ToolCalls(proc, conv, listing)
     lines = _lines(proc, clock)
-    if proc.transcript is None:  # a kept session resumed: seed the turns it has not seen
-        async for event in _seed(proc, conv.history, parser, calls, lines):
-            yield event
+    async for event in _seed(proc, unseen, parser, calls, lines):
+        yield event
     await proc.send(cli.user_line(conv.prompt, query=True))
 
     opts = conv.options

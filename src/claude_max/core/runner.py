@@ -67,7 +67,6 @@ class CLIProcess:
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
         self._cleanups: list[Callable[[], None]] = []
         self.model: str | None = None  # the model it was started with (--model)
-        self.transcript: Path | None = None  # its own session's file, for the run to write
         self._unread: list[bytes] = []
         LIVE.add(self)
 

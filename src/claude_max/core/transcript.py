@@ -1,17 +1,21 @@
 """A conversation's earlier turns as a CLI session transcript, so one stdin line runs the turn.
 
 Seeding history line by line (a user line with `shouldQuery: false`, its empty result, then
-the assistant line: FACTS §9) costs the CLI 12-15 ms per earlier exchange. Instead, every CLI
-started for a conversation of our own gets `--resume=<a new session id>`, and the run writes
-the turns as that session's transcript (`<config dir>/projects/<cwd>/<id>.jsonl`, FACTS §4)
-just before it sends the new message. The CLI reads the transcript only when its first stdin
-line arrives (measured, 2.1.330), so a warm process started long before the request takes any
+the assistant line: FACTS §9) costs the CLI 12-15 ms per earlier exchange. A long history is
+instead written as the transcript of a new session (`<config dir>/projects/<cwd>/<id>.jsonl`,
+FACTS §4) and the CLI is started with `--resume=<id>`: the cost no longer grows with the
 history, and the upstream request is the same as seeding's (tests/e2e/test_long_history_e2e.py).
 
-The file starts with an informational `system` entry, which never reaches the model: the CLI
-refuses to resume a session without entries ("No conversation found"), and with it a first
-turn takes the same kind of process as a follow-up. A stateless run's file is removed when its
-CLI is reaped; a kept session's is the session itself, which the CLI appends to.
+Measured with 2.1.330: the CLI loads the session at start and again, if it was missing then,
+at its first line, but a process idle for some seconds has loaded it already; so a warm
+process cannot be handed a history later, and such a CLI is started for its request.
+On resume the CLI mends a session's end: a tool call left open gets an "interrupted" error
+result, a last user message a "No response requested." answer. So the transcript stops
+before a last assistant turn with tool calls (`split`; that turn is sent as a line, with the
+new message right after it) and a last user message is followed by a synthetic API-error
+assistant entry, which the CLI never sends to the model; the first entry is an informational
+`system` one, also never sent (the CLI refuses a session without entries). The file is
+removed when its CLI is reaped, unless it is a kept session (the CLI appends to it then).
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from claude_max.core import argv as cli
-from claude_max.core.conversation import Turn
+from claude_max.core.conversation import ToolCallPart, Turn
 
 
 def new_session_id() -> str:
@@ -41,6 +45,27 @@ def path(env: Mapping[str, str], cwd: str, session_id: str) -> Path:
     else:
         config = Path(env.get("HOME") or Path.home()) / ".claude"
     return config / "projects" / re.sub(r"[^A-Za-z0-9]", "-", cwd) / f"{session_id}.jsonl"
+
+
+# A warm process (~90 ms to a first token) seeded at ~13 ms an exchange beats a cold start
+# (~350 ms, FACTS §8) for histories up to about 20 exchanges: longer ones go as a transcript.
+SEED_LIMIT = 40
+
+
+def pays(turns: Sequence[Turn]) -> bool:
+    """Whether `turns` should reach the CLI as a transcript rather than seeded lines."""
+    return len(turns) > SEED_LIMIT
+
+
+def split(turns: Sequence[Turn]) -> int:
+    """How many of `turns` the transcript holds: all but a last assistant turn that calls
+    tools, which goes on stdin as a line (with the new message, its results, right after).
+    On resume the CLI answers a tool call left open at the end of a transcript with an
+    "interrupted" error tool_result of its own."""
+    if turns and turns[-1].role == "assistant":
+        if any(isinstance(p, ToolCallPart) for p in turns[-1].parts):
+            return len(turns) - 1
+    return len(turns)
 
 
 def write(transcript: Path, turns: Iterable[Turn], cwd: str) -> None:
@@ -60,15 +85,34 @@ def write(transcript: Path, turns: Iterable[Turn], cwd: str) -> None:
             **common,
         }
     ]
+    last = "assistant"
     for turn in turns:
         entry = {"parentUuid": parent, "type": turn.role, "message": _message(turn)}
         parent = str(uuid.uuid4())
         lines.append({**entry, "uuid": parent, "userType": "external", **common})
+        last = turn.role
+    if last == "user":
+        # On resume the CLI answers a session that ends with a user message with a "No
+        # response requested." assistant message of its own, unless an assistant message
+        # follows: an API error's, which it never sends to the model.
+        lines.append({"parentUuid": parent, **_API_ERROR, "uuid": str(uuid.uuid4()), **common})
     transcript.parent.mkdir(parents=True, exist_ok=True)
     data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
     fd = os.open(transcript, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(data)
+
+
+_API_ERROR: dict[str, Any] = {
+    "type": "assistant",
+    "isApiErrorMessage": True,
+    "message": {
+        "id": "msg_claude_max_history_end",
+        "role": "assistant",
+        "model": "<synthetic>",
+        "content": [{"type": "text", "text": "API Error"}],
+    },
+}
 
 
 def _message(turn: Turn) -> dict[str, Any]:
