@@ -48,15 +48,16 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
     env = cli.build_env(settings, conv)
     tools = client_tools.declared(conv)
     system = "\n\n".join(s for s in (conv.system, client_tools.instructions(conv)) if s)
+    cwd = str(settings.workdir())
     return LaunchSpec(
         argv=tuple(argv),
         env=tuple(sorted(env.items())),
-        cwd=str(settings.workdir()),
+        cwd=cwd,
         tmpdir=str(settings.tmpdir()),
         system=system or None,
         model=conv.model,
         tools=client_tools.listing(tools) if tools else None,
-        own_session=not conv.options.resume and transcript.pays(conv.history),
+        own_session=not conv.options.resume and transcript.pays(conv.history, cwd),
     )
 
 

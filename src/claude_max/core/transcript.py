@@ -38,13 +38,19 @@ def new_session_id() -> str:
     return str(uuid.uuid4())
 
 
+def _project(cwd: str) -> str:
+    """The CLI's directory name for `cwd`'s sessions (2.1.330; beyond 200 characters it adds
+    a hash of its own, which is not reproduced here: see `pays`)."""
+    return re.sub(r"[^A-Za-z0-9]", "-", cwd)
+
+
 def path(env: Mapping[str, str], cwd: str, session_id: str) -> Path:
     """Where the CLI started with `env` in `cwd` looks for the session's transcript."""
     if env.get("CLAUDE_CONFIG_DIR"):
         config = Path(env["CLAUDE_CONFIG_DIR"])
     else:
         config = Path(env.get("HOME") or Path.home()) / ".claude"
-    return config / "projects" / re.sub(r"[^A-Za-z0-9]", "-", cwd) / f"{session_id}.jsonl"
+    return config / "projects" / _project(cwd) / f"{session_id}.jsonl"
 
 
 # A warm process (~90 ms to a first token) seeded at ~13 ms an exchange beats a cold start
@@ -52,9 +58,10 @@ def path(env: Mapping[str, str], cwd: str, session_id: str) -> Path:
 SEED_LIMIT = 40
 
 
-def pays(turns: Sequence[Turn]) -> bool:
-    """Whether `turns` should reach the CLI as a transcript rather than seeded lines."""
-    return len(turns) > SEED_LIMIT
+def pays(turns: Sequence[Turn], cwd: str) -> bool:
+    """Whether `turns` should reach the CLI started in `cwd` as a transcript rather than
+    seeded lines (the CLI looks for a session only in the project directory of its cwd)."""
+    return len(turns) > SEED_LIMIT and len(_project(cwd)) <= 200
 
 
 def split(turns: Sequence[Turn]) -> int:
