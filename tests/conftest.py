@@ -59,6 +59,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def claude_max_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "claude-max-home"
     monkeypatch.setenv("CLAUDE_MAX_HOME", str(home))
+    # The CLI's own files (session transcripts) stay in the test's directory too.
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(tmp_path / "claude-config"))
     for name in ("CLAUDE_MAX_CLAUDE_PATH", "CLAUDE_MAX_CWD", "CLAUDE_MAX_API_KEY"):
         monkeypatch.delenv(name, raising=False)
     return home

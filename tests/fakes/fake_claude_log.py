@@ -8,6 +8,8 @@ concurrent fakes sharing a log do not interleave:
   ``--system-prompt-file`` also ``"system_prompt_file": {"path", "content"}``, read at start);
 - per stdin line, before the fake acts on it: ``{"pid", "stdin_line", "time"}`` (the parsed
   JSON, or the raw string when the line is not JSON);
+- with ``--resume``, when the first message arrives: ``{"pid", "resumed", "time"}``, the
+  messages of the session's transcript (``None`` if there was none);
 - on a normal exit or SIGTERM: ``{"pid", "exit_code", "reason", "time"}`` (none after SIGKILL).
 
 ``read_log`` folds them into one dict per invocation.
@@ -29,7 +31,8 @@ def read_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
 
     Keys: ``argv`` (``sys.argv``, so ``argv[0]`` is the fake's path), ``cwd``, ``pid``,
     ``pgid``, ``env``, ``stdin`` (list of parsed stdin lines), ``exit_code`` (``None`` while
-    running or after SIGKILL), ``exit_reason``, ``time``, and ``system_prompt_file`` if given.
+    running or after SIGKILL), ``exit_reason``, ``time``, and ``system_prompt_file`` and
+    ``resumed`` if given.
     A missing log reads as no invocations; a torn last line is skipped.
     """
     try:
@@ -56,6 +59,8 @@ def read_log(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
             continue
         if "stdin_line" in record:
             owner["stdin"].append(record["stdin_line"])
+        elif "resumed" in record:
+            owner["resumed"] = record["resumed"]
         elif "exit_code" in record:
             owner["exit_code"] = record["exit_code"]
             owner["exit_reason"] = record.get("reason")

@@ -49,6 +49,11 @@ def messages(call: dict[str, Any]) -> list[dict[str, Any]]:
     return [line for line in call["stdin"] if line.get("type") in ("user", "assistant")]
 
 
+def history(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages a run's CLI had before its stdin lines: its resumed session's transcript."""
+    return list(call.get("resumed") or [])
+
+
 def model(call: dict[str, Any]) -> str | None:
     """The model a run answered with: a warm process may have been switched with set_model."""
     for line in reversed(call["stdin"]):

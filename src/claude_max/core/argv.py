@@ -60,7 +60,7 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
     if opts.persist or opts.resume:
         argv.remove("--no-session-persistence")
     if opts.resume:
-        argv.append(f"--resume={opts.resume}")
+        argv.append(resume_flag(opts.resume))
         if opts.fork:
             argv.append("--fork-session")
     if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
@@ -82,6 +82,10 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
     if opts.effort:
         argv.append(f"--effort={opts.effort}")
     return argv
+
+
+def resume_flag(session_id: str) -> str:
+    return f"--resume={session_id}"
 
 
 def model_flag(model: str | None) -> list[str]:

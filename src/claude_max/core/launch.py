@@ -2,7 +2,9 @@
 
 Everything fixed at spawn time (argv, environment, cwd, system prompt) is in the spec, so a
 process started ahead of time for a spec can serve any conversation with that spec: that is
-what the warm pool keys on.
+what the warm pool keys on. A long history is the one exception (`own_session`): its CLI is
+started for the request, resuming a session of its own whose transcript holds the history
+(`core.transcript`), so it never comes from the pool.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import asyncio
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools
-from claude_max.core.conversation import Conversation
+from claude_max.core import client_tools, transcript
+from claude_max.core.conversation import Conversation, Turn
 from claude_max.core.events import ControlRequest
 from claude_max.core.parse import StreamParser
 from claude_max.core.runner import CLIProcess, spawn
@@ -32,6 +35,7 @@ class LaunchSpec:
     system: str | None
     model: str | None = None
     tools: str | None = None  # the MCP tools/list answer for the client's tools
+    own_session: bool = False  # start with --resume of a new id: the history's transcript
 
     @property
     def warm_key(self) -> LaunchSpec:
@@ -44,19 +48,22 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
     env = cli.build_env(settings, conv)
     tools = client_tools.declared(conv)
     system = "\n\n".join(s for s in (conv.system, client_tools.instructions(conv)) if s)
+    cwd = str(settings.workdir())
     return LaunchSpec(
         argv=tuple(argv),
         env=tuple(sorted(env.items())),
-        cwd=str(settings.workdir()),
+        cwd=cwd,
         tmpdir=str(settings.tmpdir()),
         system=system or None,
         model=conv.model,
         tools=client_tools.listing(tools) if tools else None,
+        own_session=not conv.options.resume and transcript.pays(conv.history, cwd),
     )
 
 
-async def start(spec: LaunchSpec) -> CLIProcess:
-    """Start a CLI for `spec`; its system prompt file lives as long as the process."""
+async def start(spec: LaunchSpec, history: Sequence[Turn] = ()) -> CLIProcess:
+    """Start a CLI for `spec`; its system prompt file lives as long as the process. With
+    `spec.own_session`, `history` is written as that session's transcript first."""
     prompt_file: Path | None = None
     if spec.system:
         fd, name = tempfile.mkstemp(prefix="system-", suffix=".txt", dir=spec.tmpdir)
@@ -64,13 +71,22 @@ async def start(spec: LaunchSpec) -> CLIProcess:
             fh.write(spec.system)
         prompt_file = Path(name)
     argv = [*spec.argv, *cli.model_flag(spec.model), cli.system_prompt_flag(prompt_file)]
+    session: Path | None = None
+    if spec.own_session:  # the CLI loads its session at start: the file must be there
+        session = transcript.path(dict(spec.env), spec.cwd, transcript.new_session_id())
+        transcript.write(session, history, spec.cwd)
+        argv.append(cli.resume_flag(session.stem))
     try:
         proc = await spawn(argv, env=dict(spec.env), cwd=Path(spec.cwd))
     except BaseException:
         _remove(prompt_file)
+        if session is not None:
+            transcript.remove(session)
         raise
     if prompt_file is not None:
         proc.on_close(lambda: _remove(prompt_file))
+    if session is not None and "--no-session-persistence" in spec.argv:
+        proc.on_close(lambda: transcript.remove(session))  # else it is the kept session
     proc.model = spec.model
     if spec.tools is not None:
         await _offer_tools(proc, spec.tools)

@@ -1,11 +1,13 @@
 """Run one Conversation through the CLI: the single path every face goes through.
 
-`run()` starts a CLI process, seeds the earlier turns as real history (CLI.md §9: a user line
-with `shouldQuery: false`, wait for its empty result, then the assistant line), sends the new
-user message, and yields typed events until the `result`. Stop sequences and `max_tokens` are
-enforced here: the answer is cut and the CLI interrupted through its control protocol, which
-still gives an exact `result` (usage, cost). Whatever happens, the process group is killed
-and reaped when the generator ends. `complete()` is the same run gathered into one `Reply`.
+`run()` starts a CLI process (or takes a warm one), gives it the earlier turns as real history
+(a long history as the transcript of a session it resumes, `core.transcript`; a short one
+seeded line by line, CLI.md §9), sends the new user message, and yields typed events until
+the `result`.
+Stop sequences and `max_tokens` are enforced here: the answer is cut and the CLI interrupted
+through its control protocol, which still gives an exact `result` (usage, cost). Whatever
+happens, the process group is killed and reaped when the generator ends. `complete()` is the
+same run gathered into one `Reply`.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools, runner
-from claude_max.core.conversation import Conversation
+from claude_max.core import client_tools, runner, transcript
+from claude_max.core.conversation import Conversation, Turn
 from claude_max.core.errors import (
     ClaudeMaxError,
     CLIProcessError,
@@ -110,8 +112,13 @@ async def run(
     spec = launch_spec(conv, settings)
     # A resumed session comes from the pool only as a fork that was started ahead once the
     # session's last turn was saved (see `turns.auto`); the pool never refills such a spec.
+    # A long history is the transcript of a session of the CLI's own, read at its start (all
+    # of it or all but the last assistant turn); a short one is seeded into a warm process.
     opts = conv.options
-    if pool is not None and (not opts.resume or opts.fork):
+    stored = transcript.split(conv.history) if spec.own_session else 0
+    if spec.own_session:
+        proc = await start(spec, conv.history[:stored])
+    elif pool is not None and (not opts.resume or opts.fork):
         proc = await pool.take(spec, refill=not opts.resume)
     else:
         proc = await start(spec)
@@ -120,7 +127,7 @@ async def run(
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
         if spec.model and proc.model != spec.model:  # a warm process started for another model
             await _switch_model(proc, spec.model, clock)
-        async for event in _drive(proc, conv, clock, spec.tools, interrupt):
+        async for event in _drive(proc, conv, conv.history[stored:], clock, spec.tools, interrupt):
             if isinstance(event, Result):
                 finished = True
             yield event
@@ -253,35 +260,50 @@ class _ToolCalls:
             await self.proc.send(client_tools.deny(self._waiting.pop(0), interrupt=True))
 
 
+async def _seed(
+    proc: CLIProcess,
+    turns: tuple[Turn, ...],
+    parser: StreamParser,
+    calls: _ToolCalls,
+    lines: AsyncIterator[bytes],
+) -> AsyncIterator[Event]:
+    """Store `turns` in the CLI's session without a model call (CLI.md §9): a user line with
+    `shouldQuery: false`, its empty result, then the assistant line; ~12-15 ms an exchange."""
+    for turn in turns:
+        if turn.role != "user":
+            await proc.send(cli.assistant_line(turn))
+            continue
+        await proc.send(cli.user_line(turn, query=False))
+        async for line in lines:  # wait for the stored turn's empty result
+            events = parser.feed(line)
+            result = next((e for e in events if isinstance(e, Result)), None)
+            if result is not None:
+                if error := error_for(result):
+                    raise error
+                break
+            for event in events:
+                if isinstance(event, ControlRequest):
+                    await calls.answer(event)
+                else:
+                    yield event  # Started, from the CLI's init line
+        else:
+            raise await _no_result(proc)
+
+
 async def _drive(
     proc: CLIProcess,
     conv: Conversation,
+    unseen: tuple[Turn, ...],
     clock: _Clock,
     listing: str | None,
     interrupt: Interrupt | None = None,
 ) -> AsyncIterator[Event]:
+    """Seed the earlier turns the CLI's session does not hold, then send the new message."""
     parser = StreamParser()
     calls = _ToolCalls(proc, conv, listing)
     lines = _lines(proc, clock)
-    for turn in conv.history:
-        if turn.role == "user":
-            await proc.send(cli.user_line(turn, query=False))
-            async for line in lines:  # wait for the stored turn's empty result
-                events = parser.feed(line)
-                result = next((e for e in events if isinstance(e, Result)), None)
-                if result is not None:
-                    if error := error_for(result):
-                        raise error
-                    break
-                for event in events:
-                    if isinstance(event, ControlRequest):
-                        await calls.answer(event)
-                    else:
-                        yield event  # Started, from the CLI's init line
-            else:
-                raise await _no_result(proc)
-        else:
-            await proc.send(cli.assistant_line(turn))
+    async for event in _seed(proc, unseen, parser, calls, lines):
+        yield event
     await proc.send(cli.user_line(conv.prompt, query=True))
     if interrupt is not None:
         interrupt._attach(proc)
