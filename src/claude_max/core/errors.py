@@ -10,6 +10,9 @@
       CLITimeout                   the CLI went silent or ran too long       -> 504
       ServerShuttingDown           the server stopped mid-request            -> 503
       UpstreamError(status, kind)  Anthropic's API answered with an error    -> 429/502/529...
+        PlanLimitReached           a window of the subscription is used up   -> 429
+        ThirdPartyBilled           "Third-party apps now draw from extra usage" -> 400
+      LoopDetected                 a CLI claude-max started reached claude-max -> 508
 
 The HTTP face (server/errors.py) turns these into OpenAI or Anthropic error bodies;
 the terminal face prints `Error: <message>` and the hint. Nothing else decides a status.
@@ -117,3 +120,44 @@ class AnswerRetracted(ClaudeMaxError):
             "The upstream stream broke after part of the answer was sent, and the retried "
             "answer differs. Retry the request."
         )
+
+
+class PlanLimitReached(UpstreamError):
+    """The subscription's plan refused the request: a window is used up until its reset."""
+
+    def __init__(self, message: str, *, retry_after: float | None, window: str | None) -> None:
+        super().__init__(
+            message,
+            status=429,
+            kind="rate_limit_error",
+            retry_after=retry_after,
+            hint="Wait for the reset, or turn on extra usage at claude.ai/settings/usage",
+        )
+        self.window = window
+
+
+THIRD_PARTY_MARKERS = ("third-party apps", "out of extra usage")
+
+
+class ThirdPartyBilled(UpstreamError):
+    """Anthropic classed the request as another app's (FACTS §12): it draws from extra usage,
+    and there is none to draw from."""
+
+    def __init__(self, upstream_message: str) -> None:
+        super().__init__(
+            "Anthropic billed this request as a third-party app, which draws from your extra "
+            "usage instead of your plan limits, and it was refused "
+            f"(upstream: {upstream_message.strip()}). The client's own system prompt is the "
+            "usual trigger: Anthropic recognises other harnesses by it.",
+            status=400,
+            kind="invalid_request_error",
+            hint="Send the request without the client's harness system prompt, or add extra "
+            "usage at claude.ai/settings/usage (see the README: 'Third-party apps' errors)",
+        )
+
+
+class LoopDetected(ClaudeMaxError):
+    """A CLI that claude-max started sent its request to claude-max (FACTS §12 marker)."""
+
+    status = 508
+    kind = "api_error"

@@ -235,7 +235,7 @@ async def _drive(
                 events = parser.feed(line)
                 result = next((e for e in events if isinstance(e, Result)), None)
                 if result is not None:
-                    if error := error_for(result):
+                    if error := error_for(result, parser.plan):
                         raise error
                     break
                 for event in events:
@@ -269,7 +269,7 @@ async def _drive(
                     answer = _structured(event)
                     yield TextDelta(answer)
                     cut = ("end_turn", None)
-                if cut is None and (error := error_for(event)):
+                if cut is None and (error := error_for(event, parser.plan)):
                     raise error
                 stop_reason, stop_sequence = cut or (event.stop_reason, None)
                 proc.close_stdin()

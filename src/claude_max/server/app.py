@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -20,7 +21,8 @@ from claude_max.core.launch import launch_spec
 from claude_max.core.pool import Pool
 from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
-from claude_max.server import errors, routes
+from claude_max.server import errors, health, observe, routes
+from claude_max.server.access import AccessLog
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
 
@@ -78,6 +80,9 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         app.state.store = None  # the session store, opened on the first X-Session-Id
+        app.state.login = None  # `claude auth status`, checked below and by /health
+        app.state.login_check = None
+        await observe.load_saved(app.state)
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -89,11 +94,14 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 app.state.cli_info = routes.cli_info(claude, None, str(exc))
             else:
                 app.state.cli_info = routes.cli_info(claude, version, None)
+                await health.refresh_login(app.state)
                 if app.state.pool is not None:
                     first = DEFAULT_REQUEST
                     if settings.auto_continue:  # stateless runs keep their CLI session
                         first = replace(first, options=replace(first.options, persist=True))
                     app.state.pool.fill(launch_spec(first, settings))
+        for line in health.warnings(app.state):
+            print(f"  {line}", file=sys.stderr, flush=True)
         pruning = asyncio.ensure_future(_prune_forever(app, settings))
         try:
             yield
@@ -107,7 +115,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/health", routes.health, methods=["GET"]),
+            Route("/health", health.health, methods=["GET"]),
             Route("/v1/models", routes.list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", routes.get_model, methods=["GET"]),
             Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
@@ -119,6 +127,6 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             HTTPException: errors.on_http_exception,
             Exception: errors.on_unexpected,
         },
-        middleware=[Middleware(Guard, settings=settings)],
+        middleware=[Middleware(AccessLog), Middleware(Guard, settings=settings)],
         lifespan=lifespan,
     )

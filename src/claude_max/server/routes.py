@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -13,7 +12,6 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from claude_max import __version__
 from claude_max.core import catalog
 from claude_max.core.errors import InvalidRequest
 from claude_max.core.events import (
@@ -29,6 +27,7 @@ from claude_max.core.events import (
 from claude_max.core.launch import launch_spec
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
+from claude_max.server import observe
 from claude_max.server.body import read_json
 from claude_max.sessions import auto, continuity
 
@@ -38,26 +37,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 COST_HEADER = "x-claude-max-cost-usd"
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-
-
-async def health(request: Request) -> JSONResponse:
-    state = request.app.state
-    return JSONResponse(
-        {
-            "status": "ok",
-            "version": __version__,
-            "uptime_s": round(time.monotonic() - state.started, 3),
-            "cli": state.cli_info,
-            "tools": list(state.settings.allow_tools) or "off",
-            "auth": "api-key" if state.settings.api_key else "none",
-            "requests": {
-                "active": state.limiter.active,
-                "waiting": state.limiter.waiting,
-                "limit": state.limiter.limit,
-            },
-            "warm": state.pool.stats() if state.pool is not None else {"size": 0},
-        }
-    )
 
 
 def _models_protocol(request: Request) -> ModuleType:
@@ -117,13 +96,15 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
         recorder = _Recorder(plan)
         next_turn = _next_turn(request.app.state, plan)
         if not stream:
-            work = complete(conversation, settings, pool=pool, observe=recorder, on_exit=next_turn)
+            watch = observe.observer(request, recorder)  # plan reading, model, tokens
+            work = complete(conversation, settings, pool=pool, observe=watch, on_exit=next_turn)
             reply = await _unless_disconnected(request, work)
             if reply is None:
                 return Response(status_code=499)
             headers[COST_HEADER] = f"{recorder.cost:.6f}"
             return JSONResponse(protocol.response(reply, body), headers=headers)
         events = run(conversation, settings, pool=pool, on_exit=next_turn)
+        events = observe.watched(request, events)  # plan reading, model, tokens
         if plan is not None:
             events = _recording(events, recorder)
         head = await _unless_disconnected(request, _until_first_token(events))
