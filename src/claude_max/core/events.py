@@ -154,6 +154,7 @@ class Result:
     num_turns: int = 0
     is_error: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    plan: PlanReading | None = field(default=None, compare=False)  # the run's latest reading
 
 
 def gather(text: str, event: object) -> str:

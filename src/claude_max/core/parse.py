@@ -262,6 +262,7 @@ class StreamParser:
             num_turns=int(obj.get("num_turns") or 0),
             is_error=bool(obj.get("is_error")),
             raw=obj,
+            plan=self.plan,
         )
 
 

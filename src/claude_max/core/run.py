@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools, runner
+from claude_max.core import client_tools, plan, runner
 from claude_max.core.conversation import Conversation
 from claude_max.core.errors import (
     ClaudeMaxError,
@@ -33,6 +33,7 @@ from claude_max.core.events import (
     ControlRequest,
     Event,
     MessageEnd,
+    PlanUpdate,
     Result,
     SignatureDelta,
     TextDelta,
@@ -94,6 +95,9 @@ async def run(
         async for event in _drive(proc, conv, clock, spec.tools):
             if isinstance(event, Result):
                 finished = True
+            elif isinstance(event, PlanUpdate):
+                with contextlib.suppress(OSError):  # for `claude-max usage`, even when stopped
+                    plan.save(settings.home, event.reading)
             yield event
     finally:
         if not finished:

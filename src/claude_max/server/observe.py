@@ -28,9 +28,7 @@ def seen(request: Request, event: Event) -> None:
     if isinstance(event, PlanUpdate):
         reading = event.reading
         request.app.state.plan = reading
-        state.plan = reading
-        with contextlib.suppress(OSError):
-            plan.save(request.app.state.settings.home, reading)
+        state.plan = reading  # (the core saved it in <home>/plan.json)
         if reading.drew_from_extra_usage:
             state.extra_usage = True
             log.warning(
