@@ -120,7 +120,7 @@ def test_plan_limit_429_names_the_window_and_its_reset(subscriber, upstream, pat
     error = response.json()["error"]
     assert error["message"].startswith("Your 5-hour limit is reached; it resets at ")
     assert "in 2 h 13 min" in error["message"] or "in 2 h 12 min" in error["message"]
-    assert 0 < int(response.headers["retry-after"]) - (FIVE_RESET - int(time.time())) <= 2
+    assert abs(int(response.headers["retry-after"]) - (FIVE_RESET - time.time())) <= 3
     assert (
         response.headers[
             "anthropic-ratelimit-unified-status"
