@@ -38,18 +38,25 @@ def usage(
     from claude_max.core import plan
     from claude_max.core.errors import ClaudeMaxError
     from claude_max.core.settings import Settings
+    from claude_max.terminal import console
     from claude_max.terminal.planview import lines
 
     settings = Settings.from_env()
     reading = None if refresh else plan.load(settings.home)
-    if reading is None:
-        reading = _probe(settings)
-    if reading is None:
-        raise ClaudeMaxError(
-            "The CLI reported no plan state: only a Claude subscription has one (an API key "
-            "has none).",
-            hint="See: claude-max doctor",
-        )
+    try:
+        if reading is None:
+            reading = _probe(settings)
+        if reading is None:
+            raise ClaudeMaxError(
+                "The CLI reported no plan state: only a Claude subscription has one (an API "
+                "key has none).",
+                hint="See: claude-max doctor",
+            )
+    except ClaudeMaxError as exc:
+        if console.debug_enabled():
+            raise
+        console.error(exc.message, exc.hint)
+        raise typer.Exit(1) from None
     if json_:
         sys.stdout.write(json.dumps(reading.to_json(), indent=2) + "\n")
         return
