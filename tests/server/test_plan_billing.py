@@ -194,3 +194,34 @@ def test_json_log_lines_carry_ids_and_reasons(claude_max_home, monkeypatch):
     assert records["r-429"]["reason"].startswith("Your 5-hour limit is reached")
     assert records["r-429"]["client"].startswith("python-httpx")
     assert isinstance(records["r-429"]["duration_ms"], int)
+
+
+def test_banner_says_which_billing_and_warns_at_start(claude_max_home, monkeypatch):
+    from claude_max.core.settings import Settings
+    from claude_max.server.run import banner
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-exported")
+    monkeypatch.delenv("CLAUDE_CODE_OAUTH_TOKEN", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    text = banner(Settings(home=claude_max_home), "http://127.0.0.1:8080")
+    assert (
+        "  billing: subscription login (the CLI's own); ignoring ANTHROPIC_API_KEY "
+        "(set CLAUDE_MAX_PASS_API_ENV=1 to use them)"
+    ) in text.splitlines()
+    passed = banner(Settings(home=claude_max_home, pass_api_env=True), "http://127.0.0.1:8080")
+    assert "  billing: API key (ANTHROPIC_API_KEY): billed to the key, not the subscription" in (
+        passed.splitlines()
+    )
+
+
+def test_start_warns_when_the_cli_is_not_logged_in(claude_max_home, fake_cli, capsys):
+    from claude_max.core.settings import Settings
+
+    fake_cli.use("logged_out")
+    settings = Settings(home=claude_max_home, claude_path=str(FAKE_CLAUDE), warm=0)
+    with TestClient(create_app(settings), base_url=LOCAL):
+        pass
+    assert (
+        "  WARNING: the Claude Code CLI is not logged in. Run: claude auth login"
+        in capsys.readouterr().err.splitlines()
+    )
