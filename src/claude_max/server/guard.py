@@ -140,7 +140,10 @@ class Guard:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"access-control-allow-origin", origin.encode("latin-1")),
-                    (b"access-control-expose-headers", b"x-claude-max-cost-usd, x-session-id"),
+                    (
+                        b"access-control-expose-headers",
+                        b"x-claude-max-cost-usd, x-session-id, x-request-id, retry-after",
+                    ),
                     (b"vary", b"Origin"),
                 ]
             await send(message)
