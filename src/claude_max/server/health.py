@@ -104,8 +104,16 @@ def problems(state: Any, now: float | None = None) -> list[dict[str, str]]:
     return out
 
 
-def billing_of(settings: Settings) -> dict[str, str]:
+# `claude auth status` authMethod -> billing mode (FACTS §6)
+_LOGIN_MODES = {"claude.ai": "subscription", "oauth_token": "oauth_token", "api_key": "api_key"}
+
+
+def billing_of(settings: Settings, login: Login | None = None) -> dict[str, str]:
+    """From the CLI's environment, and from its own word (`auth status`) once known."""
     mode, detail = billing.describe(os.environ, pass_api_env=settings.pass_api_env)
+    said = _LOGIN_MODES.get(login.method or "") if login is not None else None
+    if said is not None and said != mode:
+        mode, detail = said, f"{said.replace('_', ' ')} (per `claude auth status`)"
     return {"mode": mode, "detail": detail}
 
 
@@ -127,7 +135,7 @@ async def health(request: Request) -> JSONResponse:
         "uptime_s": round(time.monotonic() - state.started, 3),
         "cli": state.cli_info,
         "login": None if login is None else {"logged_in": login.logged_in, "method": login.method},
-        "billing": billing_of(state.settings),
+        "billing": billing_of(state.settings, login),
         "plan": None if reading is None else reading.to_json(),
         "tools": list(state.settings.allow_tools) or "off",
         "auth": "api-key" if state.settings.api_key else "none",
