@@ -107,6 +107,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             yield
         finally:
             pruning.cancel()
+            await health.stop_checks(app.state)
             if app.state.pool is not None:
                 await app.state.pool.aclose()
             if app.state.store is not None:

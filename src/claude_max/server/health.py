@@ -9,6 +9,7 @@ authentication failure of a real request marks it logged out at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
@@ -54,9 +55,11 @@ async def check_login(claude: str, settings: Settings) -> Login:
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), AUTH_TIMEOUT)
     except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
+        await _reap(proc)
         return Login(None, detail="`claude auth status` did not answer", checked_at=now)
+    except BaseException:  # cancelled (the server is stopping): leave no process behind
+        await asyncio.shield(_reap(proc))
+        raise
     try:
         status = json.loads(out)
     except ValueError:
@@ -65,6 +68,21 @@ async def check_login(claude: str, settings: Settings) -> Login:
         return Login(None, detail="`claude auth status` gave no JSON", checked_at=now)
     logged_in = proc.returncode == 0 and bool(status.get("loggedIn"))
     return Login(logged_in, status.get("authMethod"), checked_at=now)
+
+
+async def _reap(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.kill()
+    await proc.wait()
+
+
+async def stop_checks(state: Any) -> None:
+    """At shutdown: end a login check still running."""
+    task = getattr(state, "login_check", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
 
 
 async def refresh_login(state: Any) -> None:
