@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from claude_max import __version__
-from claude_max.commands import chat, doctor, models, serve, sessions
+from claude_max.commands import chat, doctor, models, serve, sessions, usage
 
 app = typer.Typer(
     name="claude-max",
@@ -51,6 +51,7 @@ def root(
 app.command(rich_help_panel="Chat")(chat.chat)
 app.command(rich_help_panel="Server")(serve.serve)
 app.command(rich_help_panel="Manage")(models.models)
+app.command(rich_help_panel="Manage")(usage.usage)
 app.add_typer(sessions.app, name="sessions", rich_help_panel="Manage")
 app.command(rich_help_panel="Manage")(doctor.doctor)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
@@ -37,12 +38,15 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._stderr: str | None = None
+        # A file, not a pipe: the server logs a line per request, and a pipe nobody reads
+        # until stop() would fill up and block it.
+        self._stderr_file = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "claude_max", "serve", "--port", str(self.port), *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=stdout,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr_file,
         )
         try:
             wait_healthy(self.url, self.proc)
@@ -61,7 +65,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        assert self.proc.stderr is not None
-        self._stderr = self.proc.stderr.read().decode(errors="replace")
-        self.proc.stderr.close()
+        self._stderr = self.stderr_so_far()
+        self._stderr_file.close()
         return self._stderr
+
+    def stderr_so_far(self) -> str:
+        """What the server wrote on stderr until now (its log), while it runs."""
+        if self._stderr is not None:
+            return self._stderr
+        self._stderr_file.seek(0)
+        return self._stderr_file.read().decode(errors="replace")

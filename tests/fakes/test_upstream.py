@@ -18,9 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 
 try:  # tests/ as a package (rootdir on sys.path) or not (pytest puts tests/fakes on sys.path)
-    from tests.fakes.upstream import FakeUpstream, cli_env, last_user_text
+    from tests.fakes.upstream import FakeUpstream, cli_env, last_user_text, plan_headers
 except ImportError:  # pragma: no cover - depends on the layout
-    from upstream import FakeUpstream, cli_env, last_user_text  # type: ignore[no-redef]
+    from upstream import (  # type: ignore[no-redef]
+        FakeUpstream,
+        cli_env,
+        last_user_text,
+        plan_headers,
+    )
 
 UPSTREAM_PY = Path(__file__).with_name("upstream.py")
 CLAUDE = os.environ.get(
@@ -468,6 +473,18 @@ def test_invalid_scripts_are_rejected() -> None:
             FakeUpstream(bad)
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_content_replies_carry_extra_headers(stream: bool) -> None:
+    headers = plan_headers(five_hour=0.5, five_hour_reset=100)
+    with FakeUpstream({"default": {"type": "text", "text": "hi", "headers": headers}}) as fake:
+        status, got, _ = post(fake, messages_body(stream=stream))
+    assert status == 200
+    assert got["anthropic-ratelimit-unified-5h-utilization"] == "0.5"
+    assert got["anthropic-ratelimit-unified-5h-reset"] == "100"
+    assert got["anthropic-ratelimit-unified-status"] == "allowed"
+    assert got["anthropic-ratelimit-unified-representative-claim"] == "five_hour"
+
+
 def test_cli_env(tmp_path: Path) -> None:
     env = cli_env("http://127.0.0.1:1234", tmp_path / "home", CLAUDE_CODE_MAX_RETRIES="2", X="y")
     assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:1234"
@@ -481,6 +498,7 @@ def test_cli_env(tmp_path: Path) -> None:
     assert env["CLAUDE_CODE_MAX_RETRIES"] == "2" and env["X"] == "y"
     assert env["PATH"].split(os.pathsep) == [os.path.dirname(sys.executable), "/usr/bin", "/bin"]
     assert "ANTHROPIC_AUTH_TOKEN" not in env
+    assert env["CLAUDE_MAX_PASS_API_ENV"] == "1"  # claude-max passes the key and URL on
 
 
 def test_main_serves_until_sigterm() -> None:

@@ -42,7 +42,8 @@ for tool_use), ``usage`` (any of ``input_tokens``, ``output_tokens``,
 carries the input and cache fields, ``message_delta`` the output tokens), ``sse_error``
 (``{"after_deltas": n}``: after n deltas an SSE ``error`` event (overloaded_error; ``error_type``
 and ``message`` may override) ends the stream), ``model`` (reported model; default the request's).
-Any reply may carry ``initial_delay_ms`` (wait before answering at all).
+Any reply may carry ``initial_delay_ms`` (wait before answering at all) and ``headers`` (extra
+response headers; :func:`plan_headers` builds the subscription plan's, CLI.md §12).
 
 "The last user message's text": the last ``messages`` entry with role ``user`` (``system`` role
 entries, which the CLI inserts, are skipped); its string content, or its ``text`` blocks joined
@@ -82,7 +83,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["DEFAULT_SCRIPT", "FakeUpstream", "cli_env", "last_user_text"]
+__all__ = ["DEFAULT_SCRIPT", "FakeUpstream", "cli_env", "last_user_text", "plan_headers"]
 
 DEFAULT_SCRIPT: dict[str, Any] = {"default": {"type": "echo"}}
 
@@ -640,18 +641,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_json(status, error_type, message, reply.get("headers"))
             return
         plan = _Plan(reply, body, body_bytes)
+        headers = reply.get("headers") or {}
         if body.get("stream") is not True:
             self._wait(plan.delay * max(0, plan.delta_count() - 1))
-            self._send_json(200, plan.message())
+            self._send_json(200, plan.message(), headers)
             return
-        self._stream(plan)
+        self._stream(plan, headers)
 
-    def _stream(self, plan: _Plan) -> None:
+    def _stream(self, plan: _Plan, headers: dict[str, str]) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("request-id", f"req_fake_{_hex(20)}")
+        for name, value in headers.items():
+            self.send_header(str(name), str(value))
         self.end_headers()
         for item in plan.events():
             if isinstance(item, float):
@@ -824,7 +828,8 @@ def cli_env(upstream_url: str, home: Path | str, **extra: str) -> dict[str, str]
     """The CLI.md §0 environment for running the real CLI against ``upstream_url``.
 
     A fresh ``HOME`` (``home``), ``CLAUDE_CONFIG_DIR`` (``home/.claude``) and ``TMPDIR``
-    (``home/tmp``, where the CLI leaves its probes and saved images), key ``sk-fake``, proxies
+    (``home/tmp``, where the CLI leaves its probes and saved images), key ``sk-fake`` (and
+    ``CLAUDE_MAX_PASS_API_ENV=1``, so that a claude-max run in it passes them on), proxies
     pointing at the fake, ``CLAUDE_CODE_MAX_RETRIES=0``, and ``PATH`` = the directory of
     ``sys.executable`` + ``/usr/bin:/bin``; then ``extra`` (which wins)."""
     home = Path(home)
@@ -837,6 +842,7 @@ def cli_env(upstream_url: str, home: Path | str, **extra: str) -> dict[str, str]
         "TMPDIR": str(tmpdir),
         "ANTHROPIC_BASE_URL": upstream_url,
         "ANTHROPIC_API_KEY": "sk-fake",
+        "CLAUDE_MAX_PASS_API_ENV": "1",  # claude-max passes the two above on only when asked
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
         "DISABLE_TELEMETRY": "1",
         "CLAUDE_CODE_MAX_RETRIES": "0",
@@ -846,6 +852,41 @@ def cli_env(upstream_url: str, home: Path | str, **extra: str) -> dict[str, str]
     }
     env.update(extra)
     return env
+
+
+def plan_headers(
+    status: str = "allowed",
+    *,
+    window: str = "five_hour",
+    five_hour: float = 0.42,
+    five_hour_reset: int = 1796000000,
+    seven_day: float = 0.18,
+    seven_day_reset: int = 1796400000,
+    overage_status: str = "allowed",
+    overage_in_use: bool = False,
+    overage_disabled_reason: str | None = None,
+) -> dict[str, str]:
+    """The ``anthropic-ratelimit-unified-*`` headers of a subscription's response (CLI.md §12);
+    the CLI reads them only in subscription mode (``CLAUDE_CODE_OAUTH_TOKEN``)."""
+    p = "anthropic-ratelimit-unified-"
+    five_status = "rejected" if status == "rejected" and window == "five_hour" else "allowed"
+    seven_status = "rejected" if status == "rejected" and window == "seven_day" else "allowed"
+    out = {
+        f"{p}status": status,
+        f"{p}reset": str(five_hour_reset if window == "five_hour" else seven_day_reset),
+        f"{p}representative-claim": window,
+        f"{p}5h-status": five_status,
+        f"{p}5h-utilization": str(five_hour),
+        f"{p}5h-reset": str(five_hour_reset),
+        f"{p}7d-status": seven_status,
+        f"{p}7d-utilization": str(seven_day),
+        f"{p}7d-reset": str(seven_day_reset),
+        f"{p}overage-status": overage_status,
+        f"{p}overage-in-use": "true" if overage_in_use else "false",
+    }
+    if overage_disabled_reason:
+        out[f"{p}overage-disabled-reason"] = overage_disabled_reason
+    return out
 
 
 # --------------------------------------------------------------------------- standalone

@@ -70,14 +70,19 @@ def test_garbage_lines_do_not_break_the_answer(client, fake_cli):
     assert response.json()["choices"][0]["message"]["content"] == "ECHO:hi"
 
 
-def test_missing_cli_is_503_and_health_stays_up(claude_max_home):
+def test_missing_cli_is_503_and_health_says_degraded(claude_max_home):
     settings = Settings(home=claude_max_home, claude_path=str(claude_max_home / "nope"))
     with TestClient(create_app(settings), base_url=LOCAL) as client:
         response = client.post(OPENAI[0], json=OPENAI[1])
         assert response.status_code == 503
         assert "--claude-path" in response.json()["error"]["message"]
-        health = client.get("/health").json()
-        assert health["status"] == "ok" and health["cli"]["path"] is None
+        health = client.get("/health")
+        assert health.status_code == 503
+        body = health.json()
+        assert body["status"] == "degraded" and body["cli"]["path"] is None
+        [problem] = body["problems"]
+        assert "was not found" in problem["reason"]
+        assert "npm install -g @anthropic-ai/claude-code" in problem["fix"]
 
 
 @pytest.mark.parametrize(

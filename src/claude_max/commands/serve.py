@@ -10,6 +10,7 @@ import typer
 from claude_max.core.settings import DEFAULT_HOST, DEFAULT_PORT
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+LOG_FORMATS = ("text", "json")
 NET, CLI, LIMITS, LOG = "Network and access", "Claude CLI", "Limits", "Logging"
 
 
@@ -72,6 +73,16 @@ def serve(
             rich_help_panel=CLI,
         ),
     ] = None,
+    pass_api_env: Annotated[
+        bool,
+        typer.Option(
+            "--pass-api-env",
+            help="Pass ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN and ANTHROPIC_BASE_URL on to the "
+            "CLI (billing it to that key or endpoint). Off: the CLI uses your own login. "
+            "Also CLAUDE_MAX_PASS_API_ENV=1.",
+            rich_help_panel=CLI,
+        ),
+    ] = False,
     warm: Annotated[
         int,
         typer.Option(
@@ -182,6 +193,14 @@ def serve(
             rich_help_panel=LOG,
         ),
     ] = "info",
+    log_format: Annotated[
+        str,
+        typer.Option(
+            envvar="CLAUDE_MAX_LOG_FORMAT",
+            help="text, or json (one object per line, for log shippers).",
+            rich_help_panel=LOG,
+        ),
+    ] = "text",
 ) -> None:
     """Start the OpenAI- and Anthropic-compatible server.
 
@@ -198,6 +217,8 @@ def serve(
         raise typer.BadParameter(
             f"must be one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
+    if log_format.lower() not in LOG_FORMATS:
+        raise typer.BadParameter("must be text or json", param_hint="--log-format")
     tools = tuple(t.strip() for t in (allow_tools or "").split(",") if t.strip())
     settings = Settings.from_env(
         host=host,
@@ -205,6 +226,8 @@ def serve(
         cwd=cwd.expanduser().resolve() if cwd else None,
         claude_path=claude_path,
         log_level=log_level.lower(),
+        log_format=log_format.lower(),
+        pass_api_env=True if pass_api_env else None,
         api_key=api_key or None,
         cors_origins=tuple(cors_origin or ()),
         allow_tools=tools,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from claude_max.core import client_tools
+from claude_max.core import billing, client_tools
 from claude_max.core.conversation import (
     BlockPart,
     Conversation,
@@ -110,7 +110,9 @@ def system_prompt_flag(path: Path | None) -> str:
 def build_env(
     settings: Settings, conv: Conversation, base: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _DROPPED_ENV}
+    source = os.environ if base is None else base
+    env = billing.child_env(source, pass_api_env=settings.pass_api_env)
+    env = {k: v for k, v in env.items() if k not in _DROPPED_ENV}
     env["CLAUDE_CODE_MAX_RETRIES"] = str(settings.max_retries)
     env["TMPDIR"] = str(settings.tmpdir())
     if conv.options.max_tokens:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from claude_max.core import catalog
+from claude_max.core import billing, catalog
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.settings import DEFAULT_HOST, Settings
 
@@ -73,7 +73,7 @@ def run_checks(
         yield Check("probe", "Live probe", "skip", needs_cli)
     else:
         with busy("Checking the CLI's login…"):
-            auth = check_auth(claude)
+            auth = check_auth(claude, pass_api_env=settings.pass_api_env)
         yield auth  # outside the spinner: the caller prints it
         if probe:
             with busy(f"Asking the CLI for one token (up to {timeout:g} s)…"):
@@ -89,11 +89,14 @@ def run_checks(
 # ------------------------------------------------------------------------------- the CLI
 
 
-def _run(argv: list[str], timeout: float) -> tuple[int, str, str, float]:
+def _run(
+    argv: list[str], timeout: float, env: dict[str, str] | None = None
+) -> tuple[int, str, str, float]:
     """(exit code, stdout, stderr, seconds); raises OSError or subprocess.TimeoutExpired."""
     start = time.monotonic()
     done = subprocess.run(
         argv,
+        env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -179,11 +182,15 @@ def check_version(version: tuple[int, int, int]) -> Check:
 LOGIN = "Run: claude auth login"  # the CLI's own advice (CLI.md §6)
 
 
-def check_auth(claude: str) -> Check:
-    """`claude auth status`: rc 0 logged in, 1 not; JSON with authMethod (CLI.md §6)."""
+def check_auth(claude: str, *, pass_api_env: bool = False) -> Check:
+    """`claude auth status`: rc 0 logged in, 1 not; JSON with authMethod (CLI.md §6). Run in
+    the environment claude-max gives the CLI, so it tells the billing requests will use."""
     title = "Login"
+    env = billing.child_env(os.environ, pass_api_env=pass_api_env)
+    ignored = [k for k in billing.API_ENV if os.environ.get(k) and k not in env]
+    note = f" (ignoring {', '.join(ignored)}: set {billing.PASS_ENV}=1 to use)" if ignored else ""
     try:
-        code, out, err, seconds = _run([claude, "auth", "status"], AUTH_TIMEOUT)
+        code, out, err, seconds = _run([claude, "auth", "status"], AUTH_TIMEOUT, env)
     except subprocess.TimeoutExpired:
         detail = f"`claude auth status` did not answer within {AUTH_TIMEOUT:g} s"
         return Check("auth", title, "fail", detail, "Run: claude auth status")
@@ -199,9 +206,9 @@ def check_auth(claude: str) -> Check:
         detail = f"`claude auth status` failed (exit code {code}): {why}"
         return Check("auth", title, "fail", detail, "Run: claude auth status", seconds, err)
     if code != 0 or not status.get("loggedIn"):
-        return Check("auth", title, "fail", "not logged in", LOGIN, seconds, err)
+        return Check("auth", title, "fail", "not logged in" + note, LOGIN, seconds, err)
     status_, detail, fix = describe_login(status)
-    return Check("auth", title, status_, detail, fix, seconds, err)
+    return Check("auth", title, status_, detail + note, fix, seconds, err)
 
 
 def describe_login(status: dict[str, Any]) -> tuple[Status, str, str | None]:

@@ -19,6 +19,9 @@
       Refused(status, kind)        the guard turned the request away         -> 401/403/...
       CannotListen                 `serve` cannot take its address           (terminal only)
       ResponseNotFound(param)      no stored Responses API response by that id -> 404
+        PlanLimitReached           a window of the subscription is used up   -> 429
+        ThirdPartyBilled           "Third-party apps now draw from extra usage" -> 400
+      LoopDetected                 a CLI claude-max started reached claude-max -> 508
 
 The HTTP face (server/errors.py) turns these into OpenAI or Anthropic error bodies;
 the terminal face prints `Error: <message>` and the hint. Nothing else decides a status.
@@ -230,3 +233,44 @@ class ResponseNotFound(ClaudeMaxError):
     def __init__(self, response_id: str, *, param: str | None = None) -> None:
         super().__init__(f"Response with id '{response_id}' not found.")
         self.param = param
+
+
+class PlanLimitReached(UpstreamError):
+    """The subscription's plan refused the request: a window is used up until its reset."""
+
+    def __init__(self, message: str, *, retry_after: float | None, window: str | None) -> None:
+        super().__init__(
+            message,
+            status=429,
+            kind="rate_limit_error",
+            retry_after=retry_after,
+            hint="Wait for the reset, or turn on extra usage at claude.ai/settings/usage",
+        )
+        self.window = window
+
+
+THIRD_PARTY_MARKERS = ("third-party apps", "out of extra usage")
+
+
+class ThirdPartyBilled(UpstreamError):
+    """Anthropic classed the request as another app's (CLI.md §12): it draws from extra usage,
+    and there is none to draw from."""
+
+    def __init__(self, upstream_message: str) -> None:
+        super().__init__(
+            "Anthropic billed this request as a third-party app, which draws from your extra "
+            "usage instead of your plan limits, and it was refused "
+            f"(upstream: {upstream_message.strip()}). The client's own system prompt is the "
+            "usual trigger: Anthropic recognises other harnesses by it.",
+            status=400,
+            kind="invalid_request_error",
+            hint="Send the request without the client's harness system prompt, or add extra "
+            "usage at claude.ai/settings/usage (see the README: 'Third-party apps' errors)",
+        )
+
+
+class LoopDetected(ClaudeMaxError):
+    """A CLI that claude-max started sent its request to claude-max (CLI.md §12 marker)."""
+
+    status = 508
+    kind = "api_error"

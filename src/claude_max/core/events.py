@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from claude_max.core.plan import PlanReading
+
 
 @dataclass(frozen=True, slots=True)
 class Started:
@@ -109,6 +111,34 @@ class MessageEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanUpdate:
+    """The subscription's plan as an upstream response reported it (subscription mode only;
+    CLI.md §12). It comes before the turn's result, also when the turn then fails."""
+
+    reading: PlanReading
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """The CLI is waiting `delay_s` before retrying an upstream error (429, 529, 5xx)."""
+
+    attempt: int
+    max_retries: int
+    delay_s: float
+    status: int | None
+    error: str = ""
+
+    @property
+    def words(self) -> str:
+        """ "rate limited, retrying in 6 s (1/2)"."""
+        what = {429: "rate limited", 529: "Anthropic is overloaded"}.get(
+            self.status or 0, f"upstream error {self.status}" if self.status else "upstream error"
+        )
+        wait = max(1, round(self.delay_s))
+        return f"{what}, retrying in {wait} s ({self.attempt}/{self.max_retries})"
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """The end of a run. `stop_reason` is Anthropic's vocabulary (end_turn, max_tokens,
     stop_sequence, tool_use); `cost_usd` is this run's cost as the CLI reports it."""
@@ -124,6 +154,7 @@ class Result:
     num_turns: int = 0
     is_error: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    plan: PlanReading | None = field(default=None, compare=False)  # the run's latest reading
 
 
 def gather(text: str, event: object) -> str:
@@ -148,4 +179,6 @@ Event = (
     | MessageEnd
     | Result
     | ControlRequest
+    | PlanUpdate
+    | Retrying
 )

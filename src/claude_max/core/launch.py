@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools, transcript
+from claude_max.core import billing, client_tools, transcript
 from claude_max.core.conversation import Conversation, Turn
 from claude_max.core.events import ControlRequest
 from claude_max.core.parse import StreamParser
@@ -47,7 +47,8 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
     argv = cli.build_argv(settings.claude(), conv, tools=settings.allow_tools)
     env = cli.build_env(settings, conv)
     tools = client_tools.declared(conv)
-    system = "\n\n".join(s for s in (conv.system, client_tools.instructions(conv)) if s)
+    client_system = billing.neutralise(conv.system) if conv.system else None
+    system = "\n\n".join(s for s in (client_system, client_tools.instructions(conv)) if s)
     cwd = str(settings.workdir())
     return LaunchSpec(
         argv=tuple(argv),

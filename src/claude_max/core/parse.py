@@ -20,7 +20,9 @@ from claude_max.core.events import (
     ControlRequest,
     Event,
     MessageEnd,
+    PlanUpdate,
     Result,
+    Retrying,
     SignatureDelta,
     Started,
     TextDelta,
@@ -31,6 +33,7 @@ from claude_max.core.events import (
     ToolUseStart,
     Usage,
 )
+from claude_max.core.plan import PlanReading
 
 
 def usage_from(raw: dict[str, Any] | None) -> Usage:
@@ -57,6 +60,7 @@ class StreamParser:
         self._done_usage = Usage()  # usage of finished upstream messages
         self._current_usage = Usage()  # of the message being streamed
         self.text = ""  # the answer so far, as yielded
+        self.plan: PlanReading | None = None  # the latest rate_limit_event of this run
 
     @property
     def usage(self) -> Usage:
@@ -92,6 +96,26 @@ class StreamParser:
                 self._started = True
                 return [Started(self.session_id, self.model)]
             return []
+        if kind == "system" and obj.get("subtype") == "api_retry":
+            status = obj.get("error_status")
+            return [
+                Retrying(
+                    attempt=int(obj.get("attempt") or 0),
+                    max_retries=int(obj.get("max_retries") or 0),
+                    delay_s=float(obj.get("retry_delay_ms") or 0) / 1000,
+                    status=status if isinstance(status, int) else None,
+                    error=str(obj.get("error") or ""),
+                )
+            ]
+        if kind == "rate_limit_event":
+            info = obj.get("rate_limit_info")
+            if not isinstance(info, dict):
+                return []
+            reading = PlanReading.from_event(info)
+            if reading is None:
+                return []
+            self.plan = reading
+            return [PlanUpdate(reading)]
         if kind == "stream_event":
             return self._stream_event(obj.get("event") or {}, obj)
         if kind == "assistant":
@@ -238,16 +262,18 @@ class StreamParser:
             num_turns=int(obj.get("num_turns") or 0),
             is_error=bool(obj.get("is_error")),
             raw=obj,
+            plan=self.plan,
         )
 
 
-def error_for(result: Result) -> Exception | None:
+def error_for(result: Result, plan: PlanReading | None = None) -> Exception | None:
     """The exception an error `result` line stands for (None when it is a success).
 
     The CLI marks API errors as `subtype: success` with `is_error: true` (CLI.md §2), so the
-    flag and `api_error_status` decide, not the subtype.
+    flag and `api_error_status` decide, not the subtype. `plan` is the run's latest plan
+    reading: a 429 that it says is the plan's limit names the window and its reset.
     """
-    from claude_max.core import errors
+    from claude_max.core import billing, errors
 
     if not result.is_error:
         return None
@@ -266,8 +292,16 @@ def error_for(result: Result) -> Exception | None:
         if "model" in message:
             return errors.ModelNotFound(result.model or "?", hint=message)
         return errors.UpstreamError(message, status=404, kind="not_found_error")
+    if billing.LOOP_MESSAGE[:40] in message:
+        return errors.LoopDetected(billing.LOOP_MESSAGE)
     if status == 429:
+        if plan is not None and plan.rejected:
+            return errors.PlanLimitReached(
+                plan.limit_message(), retry_after=plan.retry_after(), window=plan.representative
+            )
         return errors.UpstreamError(message, status=429, kind="rate_limit_error")
+    if status == 400 and any(m in message.lower() for m in errors.THIRD_PARTY_MARKERS):
+        return errors.ThirdPartyBilled(_api_message(message))
     if status == 529:
         return errors.UpstreamError(message, status=529, kind="overloaded_error")
     if status in (400, 413):
@@ -276,3 +310,17 @@ def error_for(result: Result) -> Exception | None:
     if status is not None:
         return errors.UpstreamError(message, status=502, kind="api_error")
     return errors.CLIProcessError(message, exit_code=None)
+
+
+def _api_message(text: str) -> str:
+    """The API's own message inside the CLI's `API Error: 400 {...}` text, if it is there."""
+    start = text.find("{")
+    if start >= 0:
+        try:
+            obj = json.loads(text[start:])
+        except ValueError:
+            return text
+        message = (obj.get("error") or {}).get("message") if isinstance(obj, dict) else None
+        if isinstance(message, str):
+            return message
+    return text.removeprefix("API Error: 400").strip()

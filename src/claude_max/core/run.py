@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools, runner, transcript
+from claude_max.core import client_tools, plan, runner, transcript
 from claude_max.core.conversation import Conversation, Turn
 from claude_max.core.errors import (
     ClaudeMaxError,
@@ -36,6 +36,7 @@ from claude_max.core.events import (
     ControlRequest,
     Event,
     MessageEnd,
+    PlanUpdate,
     Result,
     SignatureDelta,
     TextDelta,
@@ -130,6 +131,9 @@ async def run(
         async for event in _drive(proc, conv, conv.history[stored:], clock, spec.tools, interrupt):
             if isinstance(event, Result):
                 finished = True
+            elif isinstance(event, PlanUpdate):
+                with contextlib.suppress(OSError):  # for `claude-max usage`, even when stopped
+                    plan.save(settings.home, event.reading)
             yield event
     finally:
         if not finished:
@@ -278,7 +282,7 @@ async def _seed(
             events = parser.feed(line)
             result = next((e for e in events if isinstance(e, Result)), None)
             if result is not None:
-                if error := error_for(result):
+                if error := error_for(result, parser.plan):
                     raise error
                 break
             for event in events:
@@ -332,7 +336,7 @@ async def _drive(
                     answer = _structured(event)
                     yield TextDelta(answer)
                     cut = ("end_turn", None)
-                if cut is None and (error := error_for(event)):
+                if cut is None and (error := error_for(event, parser.plan)):
                     raise error
                 stop_reason, stop_sequence = cut or (event.stop_reason, None)
                 proc.close_stdin()

@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from claude_max.core import billing
 from claude_max.core.errors import CLINotFound
 
 DEFAULT_HOST = "127.0.0.1"
@@ -36,10 +37,12 @@ class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     log_level: str = "info"
+    log_format: str = "text"  # or "json" (server logs, one object per line)
     max_retries: int = DEFAULT_MAX_RETRIES
     idle_timeout: float = 300.0  # seconds without a line from the CLI
     request_timeout: float = 900.0  # seconds for a whole answer
     allow_tools: tuple[str, ...] = ()  # the CLI's own tools the model may use (agent mode)
+    pass_api_env: bool = False  # pass ANTHROPIC_API_KEY/_AUTH_TOKEN/_BASE_URL on to the CLI
     # server only
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
@@ -64,6 +67,7 @@ class Settings:
             request_timeout=float(env.get("CLAUDE_MAX_REQUEST_TIMEOUT", 900)),
             api_key=env.get("CLAUDE_MAX_API_KEY") or None,
             warm=int(env.get("CLAUDE_MAX_WARM", 2)),
+            pass_api_env=billing.pass_requested(env),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
 

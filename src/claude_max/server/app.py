@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -19,7 +20,8 @@ from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.pool import Pool
 from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
-from claude_max.server import errors, routes
+from claude_max.server import errors, health, observe, routes
+from claude_max.server.access import AccessLog
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
 from claude_max.turns.service import TurnService
@@ -85,6 +87,9 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             store=lambda: routes.sessions_store_of(app),
             slot=app.state.limiter.slot,
         )
+        app.state.login = None  # `claude auth status`, checked below and by /health
+        app.state.login_check = None
+        await observe.load_saved(app.state)
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -98,12 +103,16 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 app.state.cli_info = routes.cli_info(claude, version, None)
                 app.state.models = CLIModels(settings, version)
                 app.state.models.load_cached()
+                await health.refresh_login(app.state)
                 app.state.turns.warm_up(DEFAULT_REQUEST)
+        for line in health.warnings(app.state):
+            print(f"  {line}", file=sys.stderr, flush=True)
         pruning = asyncio.ensure_future(_prune_forever(app, settings))
         try:
             yield
         finally:
             pruning.cancel()
+            await health.stop_checks(app.state)
             if app.state.pool is not None:
                 await app.state.pool.aclose()
             if app.state.store is not None:
@@ -112,7 +121,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/health", routes.health, methods=["GET"]),
+            Route("/health", health.health, methods=["GET"]),
             Route("/v1/models", routes.list_models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", routes.get_model, methods=["GET"]),
             Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
@@ -134,6 +143,6 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             HTTPException: errors.on_http_exception,
             Exception: errors.on_unexpected,
         },
-        middleware=[Middleware(Guard, settings=settings)],
+        middleware=[Middleware(AccessLog), Middleware(Guard, settings=settings)],
         lifespan=lifespan,
     )

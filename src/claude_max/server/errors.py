@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
 
-from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.errors import ClaudeMaxError, CLIAuthError, InvalidRequest, ModelNotFound
 from claude_max.protocols import anthropic, openai
 
 if TYPE_CHECKING:
@@ -41,14 +41,29 @@ def error_response(request: Request, exc: ClaudeMaxError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
+def reason(exc: ClaudeMaxError) -> str:
+    """Why a request failed, for the log line: the message, except where it could quote the
+    client's own text (a bad request, an unknown model), which stays out of logs."""
+    if isinstance(exc, InvalidRequest):
+        return f"invalid request ({exc.param})" if exc.param else "invalid request"
+    if isinstance(exc, ModelNotFound):
+        return "unknown model"
+    return exc.message
+
+
 async def on_claude_max_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ClaudeMaxError)
-    log.info("%s %s -> %s %s", request.method, request.url.path, exc.status, exc.message)
+    request.state.error_reason = reason(exc)
+    if isinstance(exc, CLIAuthError):
+        from claude_max.server.health import mark_logged_out
+
+        mark_logged_out(request.app.state)
     return error_response(request, exc)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("internal error on %s %s", request.method, request.url.path)
+    request.state.error_reason = f"internal error: {type(exc).__name__}"
     error = ClaudeMaxError(f"Internal error: {type(exc).__name__}")
     return error_response(request, error)
 
@@ -59,4 +74,5 @@ async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     error = ClaudeMaxError(str(detail))
     error.status = status
     error.kind = {404: "not_found_error", 405: "invalid_request_error"}.get(status, "api_error")
+    request.state.error_reason = f"{status} {detail}"
     return error_response(request, error)

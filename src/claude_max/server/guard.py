@@ -12,6 +12,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from claude_max.core import billing
 from claude_max.core.errors import Refused
 from claude_max.core.settings import Settings
 from claude_max.server.errors import error_body
@@ -63,6 +64,9 @@ class Guard:
             if scope["method"] == "OPTIONS" and origin:
                 await self._preflight(send, origin)
                 return
+            if billing.LOOP_HEADER in headers:
+                # The CLI shows a 4xx's message; a 5xx it would retry and hide.
+                raise Refused(400, "invalid_request_error", billing.LOOP_MESSAGE)
             if scope["path"] not in PUBLIC_PATHS:
                 self._check_key(headers)
         except Refused as exc:
@@ -129,7 +133,10 @@ class Guard:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"access-control-allow-origin", origin.encode("latin-1")),
-                    (b"access-control-expose-headers", b"x-claude-max-cost-usd, x-session-id"),
+                    (
+                        b"access-control-expose-headers",
+                        b"x-claude-max-cost-usd, x-session-id, x-request-id, retry-after",
+                    ),
                     (b"vary", b"Origin"),
                 ]
             await send(message)
@@ -139,6 +146,7 @@ class Guard:
     async def _refuse(
         self, scope: Scope, headers: dict[str, str], send: Send, exc: Refused, origin: str | None
     ) -> None:
+        scope.setdefault("state", {})["error_reason"] = exc.message
         body = error_body(scope["path"], headers, exc)
         extra = (
             [(b"access-control-allow-origin", origin.encode("latin-1"))]
@@ -149,7 +157,11 @@ class Guard:
             {
                 "type": "http.response.start",
                 "status": exc.status,
-                "headers": [(b"content-type", b"application/json"), *extra],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"x-should-retry", b"false"),  # the CLI retries 4xx otherwise (CLI.md §5)
+                    *extra,
+                ],
             }
         )
         await send({"type": "http.response.body", "body": json.dumps(body).encode()})

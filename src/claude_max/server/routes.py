@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,12 +14,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from claude_max import __version__
 from claude_max.core import catalog, tokens
 from claude_max.core.errors import InvalidRequest
 from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, ToolUseStart
 from claude_max.protocols import anthropic, openai, responses
-from claude_max.server import keepalive
+from claude_max.server import keepalive, observe
 from claude_max.server.body import read_json
 from claude_max.sessions import stored_responses
 
@@ -33,26 +31,6 @@ COST_HEADER = "x-claude-max-cost-usd"
 IGNORED_TOOLS_HEADER = "x-claude-max-ignored-tools"
 log = logging.getLogger("claude_max.server")
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
-
-
-async def health(request: Request) -> JSONResponse:
-    state = request.app.state
-    return JSONResponse(
-        {
-            "status": "ok",
-            "version": __version__,
-            "uptime_s": round(time.monotonic() - state.started, 3),
-            "cli": state.cli_info,
-            "tools": list(state.settings.allow_tools) or "off",
-            "auth": "api-key" if state.settings.api_key else "none",
-            "requests": {
-                "active": state.limiter.active,
-                "waiting": state.limiter.waiting,
-                "limit": state.limiter.limit,
-            },
-            "warm": state.pool.stats() if state.pool is not None else {"size": 0},
-        }
-    )
 
 
 def _models_protocol(request: Request) -> ModuleType:
@@ -141,7 +119,8 @@ async def _answer(
     service: TurnService = request.app.state.turns
     owner = getattr(request.state, "key_label", None)
     how = service.continuation(conv, session=session_key(request), owner=owner)
-    turn = await _unless_disconnected(request, service.open(conv, how))
+    watch = observe.observer(request)  # plan reading, extra usage, model, tokens
+    turn = await _unless_disconnected(request, service.open(conv, how, observe=watch))
     if turn is None:
         return Response(status_code=499)
     if not wants_stream(body):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import ipaddress
+import os
 import socket
 import sys
 from collections.abc import Iterator
 from types import FrameType
+from urllib.parse import urlsplit
 
 from claude_max import __version__
-from claude_max.core.errors import CannotListen
+from claude_max.core import billing
+from claude_max.core.errors import CannotListen, LoopDetected
 from claude_max.core.settings import Settings
 
 
@@ -53,6 +56,8 @@ def banner(settings: Settings, base: str) -> str:
     else:
         lines.append("  tools: off (the model cannot act on this machine)")
     lines.append(f"  auth: {'API key required' if settings.api_key else 'none (loopback only)'}")
+    _, words = billing.describe(os.environ, pass_api_env=settings.pass_api_env)
+    lines.append(f"  billing: {words}")
     if not is_loopback(settings.host):
         lines.append(
             f"  WARNING: listening on {settings.host}: reachable from other machines"
@@ -61,9 +66,29 @@ def banner(settings: Settings, base: str) -> str:
     return "\n".join(lines)
 
 
+def refuse_self_loop(settings: Settings) -> None:
+    """With the API variables passed on, a base URL pointing at this very server would send
+    every CLI request back here: refuse to start, naming the variable."""
+    base = os.environ.get("ANTHROPIC_BASE_URL")
+    if not (settings.pass_api_env and base):
+        return
+    url = urlsplit(base)
+    ours = (
+        {settings.host, "localhost", "127.0.0.1", "::1"}
+        if is_loopback(settings.host)
+        else {settings.host}
+    )
+    if url.port == settings.port and (url.hostname in ours or settings.host in ("0.0.0.0", "::")):
+        raise LoopDetected(
+            f"ANTHROPIC_BASE_URL={base} is this server: the CLI would call claude-max itself.",
+            hint="Unset ANTHROPIC_BASE_URL (or drop CLAUDE_MAX_PASS_API_ENV / --pass-api-env)",
+        )
+
+
 def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None:
     import uvicorn
 
+    from claude_max.server import logs
     from claude_max.server.app import create_app
 
     if not is_loopback(settings.host) and not settings.api_key and not allow_remote_without_key:
@@ -73,13 +98,16 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
             hint="Set --api-key (or CLAUDE_MAX_API_KEY), or pass --allow-remote-without-key",
         )
     check_port(settings.host, settings.port)
+    refuse_self_loop(settings)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(banner(settings, f"http://{host}:{settings.port}"), file=sys.stderr, flush=True)
+    logs.configure(settings.log_level, settings.log_format)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        access_log=False,  # ours (server/access.py) says more, one line per request
         lifespan="on",
         timeout_graceful_shutdown=5,
     )

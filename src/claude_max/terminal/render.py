@@ -15,7 +15,16 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
-from claude_max.core.events import Event, Result, TextDelta, TextReset, ThinkingDelta, gather
+from claude_max.core.events import (
+    Event,
+    PlanUpdate,
+    Result,
+    Retrying,
+    TextDelta,
+    TextReset,
+    ThinkingDelta,
+    gather,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -114,6 +123,16 @@ class StreamRenderer:
             self.text = gather(self.text, event)
             if self._err is not None:
                 self._err.print("\n[retrying after a broken stream]", style="dim")
+        elif isinstance(event, Retrying):
+            if self._status is not None:
+                self._status.update(f"{event.words[0].upper()}{event.words[1:]}…")
+            elif self._err is not None:
+                self._err.print(event.words, style="dim")
+        elif isinstance(event, PlanUpdate):
+            if event.reading.drew_from_extra_usage and self._err is not None:
+                self._err.print(
+                    "This request drew from extra usage (billed beyond your plan).", style="yellow"
+                )
         elif isinstance(event, Result):
             self._stop_spinner()
 
@@ -195,7 +214,12 @@ def usage_line(result: Result, seconds: float, cost: float | None = None) -> str
         f"{u.output_tokens} out",
     ]
     spent = result.cost_usd if cost is None else cost
-    return f"Tokens: {' · '.join(parts)} · {seconds:.1f}s · ${spent:.4f}"
+    line = f"Tokens: {' · '.join(parts)} · {seconds:.1f}s · ${spent:.4f}"
+    if result.plan is not None:
+        from claude_max.terminal.planview import summary
+
+        line += "\n" + summary(result.plan)
+    return line
 
 
 async def stream_reply(events: AsyncGenerator[Event, None], renderer: StreamRenderer) -> Result:

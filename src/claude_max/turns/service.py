@@ -63,9 +63,16 @@ class TurnService:
             return auto.Automatic(self.store())
         return STATELESS
 
-    async def open(self, conv: Conversation, how: Continuation = STATELESS) -> Turn:
+    async def open(
+        self,
+        conv: Conversation,
+        how: Continuation = STATELESS,
+        *,
+        observe: Callable[[Event], None] | None = None,
+    ) -> Turn:
         """Lock, take a slot and plan; the caller must `aclose()` the turn (or use it with
-        `async with`). Cancelled or failed half-way, it lets go of what it took."""
+        `async with`). Cancelled or failed half-way, it lets go of what it took. `observe`
+        sees every event of the run (the server's plan reading, logs and history)."""
         held = contextlib.AsyncExitStack()
         try:
             if how.lock is not None:
@@ -73,7 +80,7 @@ class TurnService:
                 await held.enter_async_context(store.alock(key))
             if self._slot is not None:
                 await held.enter_async_context(self._slot())
-            return Turn(self, how.plan(conv), held)
+            return Turn(self, how.plan(conv), held, observe)
         except BaseException:
             await held.aclose()
             raise
@@ -93,8 +100,15 @@ class TurnService:
 class Turn:
     """One planned turn; run it once, with `events()` or `complete()`."""
 
-    def __init__(self, service: TurnService, plan: Plan, held: contextlib.AsyncExitStack):
+    def __init__(
+        self,
+        service: TurnService,
+        plan: Plan,
+        held: contextlib.AsyncExitStack,
+        observe: Callable[[Event], None] | None = None,
+    ) -> None:
         self._service = service
+        self._observe = observe
         self.plan = plan
         self._held = held
         self._text = ""
@@ -107,6 +121,8 @@ class Turn:
         return self.plan.headers
 
     def _see(self, event: Event) -> None:
+        if self._observe is not None:
+            self._observe(event)
         self._text = gather(self._text, event)
         if isinstance(event, Started):
             self.plan.started(event.session_id)

@@ -1,0 +1,75 @@
+"""What the server does with what a run reports on its way: the plan reading (kept for
+`/health`, the response headers and `<home>/plan.json`), extra usage (one log line), the
+model and tokens (for the request's log line).
+
+The route calls it with one line per path: `observe.observer(request, then)` for
+`complete(observe=...)`, `observe.watched(request, events)` around a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from starlette.requests import Request
+
+from claude_max.core import plan
+from claude_max.core.events import Event, PlanUpdate, Result, Retrying, Started
+
+log = logging.getLogger("claude_max.server")
+
+
+def seen(request: Request, event: Event) -> None:
+    """Take note of one event of the request's run."""
+    state = request.state
+    if isinstance(event, PlanUpdate):
+        reading = event.reading
+        request.app.state.plan = reading
+        state.plan = reading  # (the core saved it in <home>/plan.json)
+        if reading.drew_from_extra_usage:
+            state.extra_usage = True
+            log.warning(
+                "%s drew from extra usage (plan status %s)",
+                getattr(state, "request_id", "-"),
+                reading.status,
+            )
+    elif isinstance(event, Retrying):
+        log.info("%s %s", getattr(state, "request_id", "-"), event.words)
+    elif isinstance(event, Started):
+        state.model = event.model
+    elif isinstance(event, Result):
+        state.model = event.model or getattr(state, "model", None)
+        state.usage = event.usage
+
+
+def observer(
+    request: Request, then: Callable[[Event], None] | None = None
+) -> Callable[[Event], None]:
+    """An `observe` callback for `complete`: `seen`, then `then`."""
+
+    def observe(event: Event) -> None:
+        seen(request, event)
+        if then is not None:
+            then(event)
+
+    return observe
+
+
+async def watched(request: Request, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
+    """`events`, passing each through `seen` on the way."""
+    async with contextlib.aclosing(events):  # type: ignore[type-var]
+        async for event in events:
+            seen(request, event)
+            yield event
+
+
+def plan_of(app_state: Any) -> plan.PlanReading | None:
+    return getattr(app_state, "plan", None)
+
+
+async def load_saved(app_state: Any) -> None:
+    """At start: the last reading on disk (a server restarted mid-window still knows it)."""
+    app_state.plan = await asyncio.to_thread(plan.load, app_state.settings.home)
