@@ -75,7 +75,7 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
         system=_system(body.get("system")),
         model=catalog.resolve(model),
         options=Options(
-            max_tokens=v.optional_int(body, "max_tokens"),
+            max_tokens=v.optional_int(body, "max_tokens", maximum=v.max_output_tokens()),
             stop=v.string_list(body.get("stop_sequences"), "stop_sequences"),
             thinking=thinking,
             thinking_budget=budget,
@@ -165,6 +165,9 @@ def _tool_result(block: dict[str, Any], where: str) -> ToolResultPart:
     return ToolResultPart(call_id, tuple(parts), is_error)  # type: ignore[arg-type]
 
 
+MIN_THINKING_BUDGET = 1024  # the Messages API's own minimum
+
+
 def _thinking(value: Any) -> tuple[Any, int | None]:
     if value is None:
         return None, None
@@ -176,6 +179,12 @@ def _thinking(value: Any) -> tuple[Any, int | None]:
         budget = value.get("budget_tokens")
         if budget is not None:
             v.expect(budget, int, "thinking.budget_tokens", "an integer")
+            if budget < MIN_THINKING_BUDGET or budget > v.max_output_tokens():
+                raise InvalidRequest(
+                    f"'thinking.budget_tokens' must be from {MIN_THINKING_BUDGET} to "
+                    f"{v.max_output_tokens()}; got {budget}.",
+                    param="thinking.budget_tokens",
+                )
         return "enabled", budget
     raise InvalidRequest(
         "'thinking.type' must be 'enabled', 'adaptive' or 'disabled'.", param="thinking.type"
