@@ -264,3 +264,15 @@ def test_max_tokens_beyond_any_model_is_a_400(client, path, key):
     assert response.status_code == 400
     assert "at most 128000" in json.dumps(response.json())
     assert client.post(path, json={**runnable(body), key: 128_000}).status_code == 200
+
+
+@pytest.mark.parametrize(("path", "body"), CASES, ids=["openai", "anthropic"])
+def test_prompt_too_long_is_a_400_not_a_retryable_502(client, fake_cli, path, body):
+    fake_cli.use("transcript:prompt_too_long_stream_json")
+    response = client.post(path, json=runnable(body))
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert "Prompt is too long" in error["message"] and "doctor" not in error["message"]
+    if path != "/v1/messages":
+        assert error["code"] == "context_length_exceeded"

@@ -38,9 +38,13 @@ def test_logs_hold_no_prompts_answers_or_keys(tmp_path, claude_max_home):
             )
             httpx.post(chat, json={"messages": messages}, headers={"x-api-key": f"{KEY}-wrong"})
             httpx.post(f"{server.url}/v1/messages", content=SECRET_PROMPT.encode(), headers=auth)
+            # a client that puts its key in the query string
+            httpx.get(f"{server.url}/v1/models?key={KEY}&api_key={KEY}")
+            httpx.post(f"{server.url}/v1/messages?beta=true&token={KEY}", json={})
         finally:
             stderr = server.stop()
     logs = stderr + (tmp_path / "stdout.log").read_text()
     assert "POST /v1/chat/completions" in logs  # the access log is there
     assert SECRET_PROMPT not in logs
     assert KEY not in logs
+    assert "/v1/models?key=***&api_key=***" in logs

@@ -21,11 +21,20 @@ def serve(
         int, typer.Option(envvar="CLAUDE_MAX_PORT", help="Port to listen on.", rich_help_panel=NET)
     ] = DEFAULT_PORT,
     api_key: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             envvar="CLAUDE_MAX_API_KEY",
             help="Require this key (Authorization: Bearer or x-api-key) on every endpoint "
-            "but /health.",
+            "but /health. Repeat as NAME=KEY to give each client its own key.",
+            rich_help_panel=NET,
+            show_default=False,
+        ),
+    ] = None,
+    api_keys_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CLAUDE_MAX_API_KEYS_FILE",
+            help="Read named keys from this file: one NAME=KEY per line, # for comments.",
             rich_help_panel=NET,
             show_default=False,
         ),
@@ -182,12 +191,16 @@ def serve(
       claude-max serve --port 8081 --api-key "$(openssl rand -hex 16)"
     """
     from claude_max.core.settings import Settings
+    from claude_max.server import keys
     from claude_max.server.run import serve as run_server
 
     if log_level.lower() not in LOG_LEVELS:
         raise typer.BadParameter(
             f"must be one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
+    named = keys.parse(api_key or ())
+    if api_keys_file is not None:
+        named = keys.check((*named, *keys.load_file(api_keys_file)), "--api-keys-file")
     tools = tuple(t.strip() for t in (allow_tools or "").split(",") if t.strip())
     settings = Settings.from_env(
         host=host,
@@ -195,7 +208,8 @@ def serve(
         cwd=cwd.expanduser().resolve() if cwd else None,
         claude_path=claude_path,
         log_level=log_level.lower(),
-        api_key=api_key or None,
+        api_key="",  # all keys, CLAUDE_MAX_API_KEY included, are in api_keys
+        api_keys=named,
         cors_origins=tuple(cors_origin or ()),
         allow_tools=tools,
         max_concurrency=max_concurrency,

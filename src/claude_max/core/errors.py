@@ -2,6 +2,7 @@
 
     ClaudeMaxError                 message + optional hint
       InvalidRequest(param)        the caller sent something we cannot run   -> 400
+        ContextTooLong             the conversation exceeds the context      -> 400
       RequestTooLarge              body over the configured limit            -> 413
       ModelNotFound(model)         not a model this proxy accepts            -> 404
       CLINotFound                  no `claude` executable                    -> 503
@@ -37,6 +38,13 @@ class InvalidRequest(ClaudeMaxError):
     def __init__(self, message: str, *, param: str | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)
         self.param = param
+
+
+class ContextTooLong(InvalidRequest):
+    """The conversation does not fit the model's context window: the CLI's own check
+    ("Prompt is too long", no API call) or the API's. A client mistake, not a retry."""
+
+    code = "context_length_exceeded"
 
 
 class RequestTooLarge(ClaudeMaxError):

@@ -42,6 +42,7 @@ class Settings:
     allow_tools: tuple[str, ...] = ()  # the CLI's own tools the model may use (agent mode)
     # server only
     api_key: str | None = None
+    api_keys: tuple[tuple[str, str], ...] = ()  # named keys: (label, key)
     cors_origins: tuple[str, ...] = ()
     max_concurrency: int = 4  # CLI processes at once (~190 MB each)
     max_queue: int = 16  # requests waiting for a slot before a fast 429
@@ -65,6 +66,18 @@ class Settings:
             warm=int(env.get("CLAUDE_MAX_WARM", 2)),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+    def all_keys(self) -> tuple[tuple[str, str], ...]:
+        """Every accepted API key as (label, key): the named ones and `api_key` ("default")."""
+        keys = self.api_keys
+        if self.api_key and all(key != self.api_key for _, key in keys):
+            keys = (*keys, ("default", self.api_key))
+        return keys
+
+    @property
+    def keyed(self) -> bool:
+        """Whether callers must present a key."""
+        return bool(self.api_key or self.api_keys)
 
     def claude(self) -> str:
         """The CLI executable: --claude-path / CLAUDE_MAX_CLAUDE_PATH, else `claude` on PATH."""

@@ -398,7 +398,7 @@ ERROR_TYPES = {
 
 
 def error_body(exc: ClaudeMaxError) -> dict[str, Any]:
-    code: str | None = None
+    code: str | None = getattr(exc, "code", None)
     if exc.kind == "not_found_error" and getattr(exc, "model", None):
         code = "model_not_found"
     elif exc.kind == "rate_limit_error":

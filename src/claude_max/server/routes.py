@@ -42,6 +42,8 @@ SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
+    if getattr(request.state, "key_label", "") is None:
+        return JSONResponse({"status": "ok"})  # keys are set and the caller has none
     return JSONResponse(
         {
             "status": "ok",
@@ -49,7 +51,7 @@ async def health(request: Request) -> JSONResponse:
             "uptime_s": round(time.monotonic() - state.started, 3),
             "cli": state.cli_info,
             "tools": list(state.settings.allow_tools) or "off",
-            "auth": "api-key" if state.settings.api_key else "none",
+            "auth": "api-key" if state.settings.keyed else "none",
             "requests": {
                 "active": state.limiter.active,
                 "waiting": state.limiter.waiting,

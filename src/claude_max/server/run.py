@@ -52,11 +52,13 @@ def banner(settings: Settings, base: str) -> str:
         )
     else:
         lines.append("  tools: off (the model cannot act on this machine)")
-    lines.append(f"  auth: {'API key required' if settings.api_key else 'none (loopback only)'}")
+    labels = [label for label, _ in settings.all_keys()]
+    auth = f"API key required ({', '.join(labels)})" if labels else "none (loopback only)"
+    lines.append(f"  auth: {auth}")
     if not is_loopback(settings.host):
         lines.append(
             f"  WARNING: listening on {settings.host}: reachable from other machines"
-            + ("" if settings.api_key else " WITHOUT AN API KEY")
+            + ("" if settings.keyed else " WITHOUT AN API KEY")
         )
     return "\n".join(lines)
 
@@ -66,7 +68,7 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
 
     from claude_max.server.app import create_app
 
-    if not is_loopback(settings.host) and not settings.api_key and not allow_remote_without_key:
+    if not is_loopback(settings.host) and not settings.keyed and not allow_remote_without_key:
         raise ClaudeMaxError(
             f"refusing to listen on {settings.host} without an API key: anyone who can reach "
             "it could spend your subscription",
@@ -83,6 +85,9 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
+    from claude_max.server import logs
+
+    logs.install()  # after uvicorn.Config, which sets up logging
     _quiet_server_class()(config).run()
 
 
