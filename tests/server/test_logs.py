@@ -48,3 +48,22 @@ def test_logs_hold_no_prompts_answers_or_keys(tmp_path, claude_max_home):
     assert SECRET_PROMPT not in logs
     assert KEY not in logs
     assert "/v1/models?key=***&api_key=***" in logs
+
+
+def test_a_repeated_error_is_logged_a_few_times_not_thousands():
+    import logging
+
+    from claude_max.server.logs import Repeats, redact_query
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("claude_max.test.repeats")
+    logger.propagate = False
+    logger.addHandler(handler)
+    logger.addFilter(Repeats(burst=5, window=60))
+    for _ in range(10_000):
+        logger.error("socket.accept() out of system resource")
+    logger.error("something else")
+    assert len(records) == 6
+    assert redact_query("/v1/models?key=abc&beta=true") == "/v1/models?key=***&beta=***"

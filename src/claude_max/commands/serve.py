@@ -164,6 +164,25 @@ def serve(
             rich_help_panel=LIMITS,
         ),
     ] = 900,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="CLAUDE_MAX_HEADER_TIMEOUT",
+            min=0.1,
+            help="Seconds a client may take to send a request's headers.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 10,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            envvar="CLAUDE_MAX_MAX_CONNECTIONS",
+            min=0,
+            help="Open connections at most (idle ones waiting for headers go first); "
+            "0: a quarter of the file-descriptor limit.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 0,
     max_body_mb: Annotated[
         float,
         typer.Option(
@@ -217,6 +236,8 @@ def serve(
         idle_timeout=idle_timeout,
         request_timeout=request_timeout,
         max_body=int(max_body_mb * 1024 * 1024),
+        header_timeout=header_timeout,
+        max_connections=max_connections,
         warm=warm,
         warm_ttl=warm_ttl,
         auto_continue=auto_continue,

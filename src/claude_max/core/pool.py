@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from claude_max.core.launch import LaunchSpec, start
-from claude_max.core.runner import CLIProcess
+from claude_max.core.runner import CLIProcess, adopt
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Pool:
             self.misses += 1
         else:
             self.hits += 1
+            adopt(proc)
         if refill:
             self.fill(spec)
         return proc if proc is not None else await start(spec)
@@ -211,7 +213,8 @@ class Pool:
         self._spawn(proc.aclose(grace=0.0))
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+        # A fresh context: processes started ahead belong to no request until one takes them.
+        task = contextvars.Context().run(asyncio.ensure_future, coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -47,6 +47,8 @@ class Settings:
     max_concurrency: int = 4  # CLI processes at once (~190 MB each)
     max_queue: int = 16  # requests waiting for a slot before a fast 429
     max_body: int = 32 * 1024 * 1024
+    header_timeout: float = 10.0  # seconds a client may take to send a request head
+    max_connections: int = 0  # open connections at most; 0: from the file-descriptor limit
     warm: int = 2  # CLI processes kept started ahead of time (~190 MB each); 0: none
     warm_ttl: float = 900.0  # seconds an idle warm process is kept
     auto_continue: bool = True  # continue stateless conversations from the CLI's sessions

@@ -21,6 +21,7 @@ from claude_max.core.pool import Pool
 from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
 from claude_max.server import errors, routes
+from claude_max.server.ends import EndWithClient
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
 
@@ -119,6 +120,6 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             HTTPException: errors.on_http_exception,
             Exception: errors.on_unexpected,
         },
-        middleware=[Middleware(Guard, settings=settings)],
+        middleware=[Middleware(Guard, settings=settings), Middleware(EndWithClient)],
         lifespan=lifespan,
     )

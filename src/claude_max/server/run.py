@@ -67,6 +67,7 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
     import uvicorn
 
     from claude_max.server.app import create_app
+    from claude_max.server.protocol import uvicorn_options
 
     if not is_loopback(settings.host) and not settings.keyed and not allow_remote_without_key:
         raise ClaudeMaxError(
@@ -84,6 +85,7 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
         log_level=settings.log_level,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        **uvicorn_options(settings),
     )
     from claude_max.server import logs
 
