@@ -58,8 +58,9 @@ async def _prune_forever(app: Starlette, settings: Settings) -> None:
     from claude_max.sessions.store import DB_NAME
 
     while True:
-        if (settings.home / DB_NAME).exists():
-            store = routes.sessions_store_of(app)
+        # None when unreadable: logged once, tried again later; the server goes on without it
+        store = routes.store_if_readable(app) if (settings.home / DB_NAME).exists() else None
+        if store is not None:
             with contextlib.suppress(Exception):  # a sweep that fails is retried next time
                 await asyncio.to_thread(
                     auto.prune,
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         app.state.store = None  # the session store, opened on the first X-Session-Id
+        app.state.store_error = None  # (when, why) the store last failed to open
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import ModuleType
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from claude_max.sessions.store import SessionStore
 
 T = TypeVar("T")
+log = logging.getLogger("claude_max.server")
 COST_HEADER = "x-claude-max-cost-usd"
 SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
@@ -58,7 +60,17 @@ async def health(request: Request) -> JSONResponse:
                 "limit": state.limiter.limit,
             },
             "warm": state.pool.stats() if state.pool is not None else {"size": 0},
+            "auto_continue": _auto_continue_state(state),
         }
+    )
+
+
+def _auto_continue_state(state: Any) -> bool | str:
+    failed = getattr(state, "store_error", None)
+    return (
+        f"off: {failed[1]}"
+        if failed and state.settings.auto_continue
+        else state.settings.auto_continue
     )
 
 
@@ -114,8 +126,9 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
             conversation = plan.conversation
             headers["x-session-id"] = key
         elif settings.auto_continue and auto.applies(conversation):
-            plan = auto.plan(sessions_store(request), conversation)
-            conversation = plan.conversation
+            if (store := store_if_readable(request.app)) is not None:  # else: no continuation
+                plan = auto.plan(store, conversation)
+                conversation = plan.conversation
         recorder = _Recorder(plan)
         next_turn = _next_turn(request.app.state, plan)
         if not stream:
@@ -155,6 +168,29 @@ def sessions_store_of(app: Any) -> SessionStore:
 
         state.store = SessionStore(state.settings.home / DB_NAME)
     return state.store
+
+
+STORE_RETRY = 60.0  # seconds before an unreadable store is tried again
+
+
+def store_if_readable(app: Any) -> SessionStore | None:
+    """The session store for what can do without it (automatic continuation, pruning):
+    None while it cannot be read, with the reason logged once (and shown in /health)."""
+    from claude_max.sessions.store import StoreUnreadable
+
+    state = app.state
+    failed = getattr(state, "store_error", None)
+    if failed is not None and time.monotonic() - failed[0] < STORE_RETRY:
+        return None
+    try:
+        store = sessions_store_of(app)
+    except StoreUnreadable as exc:
+        if failed is None:
+            log.warning("automatic continuation is off: %s. %s", exc.message, exc.hint or "")
+        state.store_error = (time.monotonic(), exc.message)
+        return None
+    state.store_error = None
+    return store
 
 
 Plan = continuity.Plan | auto.Plan
