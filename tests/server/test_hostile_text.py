@@ -140,7 +140,7 @@ def post_raw(client, path: str, raw: str):
 
 def leftovers(home: Path) -> list[str]:
     tmp = home / "tmp"
-    return sorted(p.name for p in tmp.glob("system-*")) if tmp.exists() else []
+    return sorted(p.name for p in tmp.rglob("system-*")) if tmp.exists() else []
 
 
 @pytest.mark.parametrize(("path", "body"), CASES, ids=["openai", "anthropic"])

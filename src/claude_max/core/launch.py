@@ -8,14 +8,13 @@ what the warm pool keys on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools
+from claude_max.core import client_tools, leftovers
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import ControlRequest
 from claude_max.core.parse import StreamParser
@@ -57,20 +56,24 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
 
 async def start(spec: LaunchSpec) -> CLIProcess:
     """Start a CLI for `spec`; its system prompt file lives as long as the process."""
+    # Each CLI gets a private TMPDIR (0700) for its probe dirs, socket and our system prompt
+    # file; it is removed when the CLI is reaped, and swept at start if the server died.
+    private = leftovers.private_tmpdir(Path(spec.tmpdir))
+    env = {**dict(spec.env), "TMPDIR": str(private)}
     prompt_file: Path | None = None
     if spec.system:
-        fd, name = tempfile.mkstemp(prefix="system-", suffix=".txt", dir=spec.tmpdir)
+        fd, name = tempfile.mkstemp(prefix="system-", suffix=".txt", dir=private)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(spec.system)
         prompt_file = Path(name)
     argv = [*spec.argv, *cli.model_flag(spec.model), cli.system_prompt_flag(prompt_file)]
     try:
-        proc = await spawn(argv, env=dict(spec.env), cwd=Path(spec.cwd))
+        proc = await spawn(argv, env=env, cwd=Path(spec.cwd))
     except BaseException:
-        _remove(prompt_file)
+        leftovers.remove_tree(private)
         raise
-    if prompt_file is not None:
-        proc.on_close(lambda: _remove(prompt_file))
+    pid = proc.pid
+    proc.on_close(lambda: leftovers.after_exit(pid, env))
     proc.model = spec.model
     if spec.tools is not None:
         await _offer_tools(proc, spec.tools)
@@ -97,9 +100,3 @@ async def _offer_tools(proc: CLIProcess, listing: str, timeout: float = 30.0) ->
         await proc.send(client_tools.mcp_answer(request, listing))
         if (request.request.get("message") or {}).get("method") == "tools/list":
             return
-
-
-def _remove(path: Path | None) -> None:
-    if path is not None:
-        with contextlib.suppress(OSError):
-            path.unlink()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from claude_max.core import catalog
+from claude_max.core import catalog, leftovers
 from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.launch import launch_spec
@@ -81,6 +82,8 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         app.state.store = None  # the session store, opened on the first X-Session-Id
         app.state.store_error = None  # (when, why) the store last failed to open
+        # what CLIs of an earlier, killed server left behind (pid files, sockets, prompts)
+        await asyncio.to_thread(leftovers.sweep, os.environ, settings.tmpdir(), settings.workdir())
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
