@@ -119,7 +119,8 @@ def test_total_deadline(make_client, fake_cli):
 
 
 def test_health_reports_limits_and_policy(make_client):
-    body = make_client(api_key="k", max_concurrency=3).get("/health").json()
+    client = make_client(api_key="k", max_concurrency=3)
+    body = client.get("/health", headers={"x-api-key": "k"}).json()
     assert body["auth"] == "api-key"
     assert body["tools"] == "off"
     assert body["requests"] == {"active": 0, "waiting": 0, "limit": 3}

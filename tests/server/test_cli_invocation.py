@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from fake_claude_log import FAKE_CLAUDE
 from fake_cli import messages, model
@@ -61,7 +62,10 @@ def test_private_cwd_tmpdir_and_bounded_retries(client, fake_cli, claude_max_hom
     chat(client, [{"role": "user", "content": "hi"}], max_tokens=42)
     call = fake_cli.call()
     assert call["cwd"] == str(claude_max_home / "workspace")
-    assert call["env"]["TMPDIR"] == str(claude_max_home / "tmp")
+    # a private TMPDIR per CLI in the data dir, removed when the CLI ends
+    tmpdir = Path(call["env"]["TMPDIR"])
+    assert tmpdir.parent == claude_max_home / "tmp" and tmpdir.name.startswith("cli-")
+    assert not tmpdir.exists()
     assert call["env"]["CLAUDE_CODE_MAX_RETRIES"] == "2"
     assert call["env"]["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == "42"
     assert "--system-prompt=" in call["argv"]

@@ -111,3 +111,54 @@ def test_a_warm_process_switches_model_instead_of_missing(pooled, fake_cli):
     assert kinds == [("control_request", "haiku"), ("user", None)]  # switched, then asked
     warm = pooled.get("/health").json()["warm"]
     assert (warm["hits"], warm["misses"]) == (1, 0)
+
+
+def test_thousands_of_specs_keep_the_pool_bounded_and_cheap(settings, fake_cli):
+    """One new system prompt per request (or per continued conversation) must not grow the
+    pool's memory or the work of fill() and /health (issue #15: 328 ms at 2,000 specs)."""
+    import time
+
+    from claude_max.core.conversation import Conversation, TextPart, Turn
+    from claude_max.core.launch import launch_spec
+
+    app = create_app(dataclasses.replace(settings, warm=2))
+    with TestClient(app, base_url=LOCAL) as client:
+        pool = app.state.pool
+        turn = Turn("user", (TextPart("."),))
+        specs = [
+            launch_spec(Conversation((turn,), system=f"prompt {i} " * 50, model="opus"), settings)
+            for i in range(3000)
+        ]
+
+        def fill_all() -> float:
+            began = time.perf_counter()
+            for spec in specs:
+                pool.fill(spec)
+                assert pool.specs <= pool.size  # it kept one entry per spec ever seen
+            return time.perf_counter() - began
+
+        # O(1) each: ~10 us here; a generous bound for a loaded machine
+        assert client.portal.call(fill_all) < 1.5
+        wait_warm(fake_cli, 2)
+        # spec by spec as requests would: each new one evicts the coldest
+        for spec in specs[:40]:
+            client.portal.call(pool.fill, spec)
+            assert pool.specs <= pool.size
+        began = time.perf_counter()
+        warm = client.get("/health").json()["warm"]
+        assert time.perf_counter() - began < 0.5
+        assert warm["specs"] <= 2 and warm["ready"] + warm["starting"] <= 2
+        assert warm["spec_kb"] <= warm["max_spec_kb"]
+        assert ask(client, system="prompt 1 " * 50) == "ECHO:hi"
+
+
+def test_a_huge_system_prompt_is_not_kept_warm(settings, fake_cli):
+    from claude_max.core.conversation import Conversation, TextPart, Turn
+    from claude_max.core.launch import launch_spec
+    from claude_max.core.pool import Pool
+
+    pool = Pool(2, max_spec_bytes=64 * 1024)
+    turn = Turn("user", (TextPart("."),))
+    big = launch_spec(Conversation((turn,), system="x" * 100_000), settings)
+    pool.fill(big)  # no loop needed: it returns before starting anything
+    assert pool.specs == 0 and pool.stats()["starting"] == 0

@@ -22,11 +22,20 @@ def serve(
         int, typer.Option(envvar="CLAUDE_MAX_PORT", help="Port to listen on.", rich_help_panel=NET)
     ] = DEFAULT_PORT,
     api_key: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             envvar="CLAUDE_MAX_API_KEY",
             help="Require this key (Authorization: Bearer or x-api-key) on every endpoint "
-            "but /health.",
+            "but /health. Repeat as NAME=KEY to give each client its own key.",
+            rich_help_panel=NET,
+            show_default=False,
+        ),
+    ] = None,
+    api_keys_file: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CLAUDE_MAX_API_KEYS_FILE",
+            help="Read named keys from this file: one NAME=KEY per line, # for comments.",
             rich_help_panel=NET,
             show_default=False,
         ),
@@ -176,6 +185,25 @@ def serve(
             rich_help_panel=LIMITS,
         ),
     ] = 15,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            envvar="CLAUDE_MAX_HEADER_TIMEOUT",
+            min=0.1,
+            help="Seconds a client may take to send a request's headers.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 10,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            envvar="CLAUDE_MAX_MAX_CONNECTIONS",
+            min=0,
+            help="Open connections at most (idle ones waiting for headers go first); "
+            "0: a quarter of the file-descriptor limit.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 0,
     max_body_mb: Annotated[
         float,
         typer.Option(
@@ -211,6 +239,7 @@ def serve(
       claude-max serve --port 8081 --api-key "$(openssl rand -hex 16)"
     """
     from claude_max.core.settings import Settings
+    from claude_max.server import keys
     from claude_max.server.run import serve as run_server
 
     if log_level.lower() not in LOG_LEVELS:
@@ -219,6 +248,9 @@ def serve(
         )
     if log_format.lower() not in LOG_FORMATS:
         raise typer.BadParameter("must be text or json", param_hint="--log-format")
+    named = keys.parse(api_key or ())
+    if api_keys_file is not None:
+        named = keys.check((*named, *keys.load_file(api_keys_file)), "--api-keys-file")
     tools = tuple(t.strip() for t in (allow_tools or "").split(",") if t.strip())
     settings = Settings.from_env(
         host=host,
@@ -228,7 +260,8 @@ def serve(
         log_level=log_level.lower(),
         log_format=log_format.lower(),
         pass_api_env=True if pass_api_env else None,
-        api_key=api_key or None,
+        api_key="",  # all keys, CLAUDE_MAX_API_KEY included, are in api_keys
+        api_keys=named,
         cors_origins=tuple(cors_origin or ()),
         allow_tools=tools,
         max_concurrency=max_concurrency,
@@ -236,6 +269,8 @@ def serve(
         idle_timeout=idle_timeout,
         request_timeout=request_timeout,
         max_body=int(max_body_mb * 1024 * 1024),
+        header_timeout=header_timeout,
+        max_connections=max_connections,
         warm=warm,
         warm_ttl=warm_ttl,
         auto_continue=auto_continue,

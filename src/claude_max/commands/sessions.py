@@ -195,3 +195,26 @@ def clear(
     finally:
         store.close()
     print(json.dumps({"deleted": count}) if json_ else f"deleted {count} session(s)")
+
+
+@app.command()
+def repair(json_: JSON = False) -> None:
+    """Move an unreadable session store aside (kept, renamed *.broken-<time>) and start a
+    new, empty one. Does nothing to a store that reads fine."""
+    from claude_max.core.errors import StoreUnreadable
+    from claude_max.core.settings import default_home
+    from claude_max.sessions.store import DB_NAME, SessionStore, move_aside
+
+    path = default_home() / DB_NAME
+    try:
+        SessionStore(path).close()
+    except StoreUnreadable as exc:
+        moved = move_aside(path)
+        SessionStore(path).close()
+        if json_:
+            print(json.dumps({"moved_to": str(moved), "reason": exc.reason}))
+        else:
+            print(f"The session store could not be read ({exc.reason}).")
+            print(f"Moved it to {moved}; started a new, empty one at {path}.")
+        return
+    print(json.dumps({"moved_to": None}) if json_ else f"The session store {path} reads fine.")

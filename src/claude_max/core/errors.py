@@ -2,6 +2,7 @@
 
     ClaudeMaxError                 message + optional hint
       InvalidRequest(param)        the caller sent something we cannot run   -> 400
+        ContextTooLong             the conversation exceeds the context      -> 400
       RequestTooLarge              body over the configured limit            -> 413
       ModelNotFound(model)         not a model this proxy accepts            -> 404
       CLINotFound                  no `claude` executable                    -> 503
@@ -15,6 +16,7 @@
       AmbiguousSession(prefix)     a prefix matches several sessions         -> 409
       SessionBusy(id)              another turn is running on the session    -> 409
       SessionExists(id)            the id is taken                           -> 409
+      StoreUnreadable(path)        sessions.db is corrupt or not a database  -> 503
       ServerBusy                   concurrency limit and queue are full      -> 429
       Refused(status, kind)        the guard turned the request away         -> 401/403/...
       CannotListen                 `serve` cannot take its address           (terminal only)
@@ -51,6 +53,13 @@ class InvalidRequest(ClaudeMaxError):
     def __init__(self, message: str, *, param: str | None = None, hint: str | None = None):
         super().__init__(message, hint=hint)
         self.param = param
+
+
+class ContextTooLong(InvalidRequest):
+    """The conversation does not fit the model's context window: the CLI's own check
+    ("Prompt is too long", no API call) or the API's. A client mistake, not a retry."""
+
+    code = "context_length_exceeded"
 
 
 class RequestTooLarge(ClaudeMaxError):
@@ -183,6 +192,21 @@ class SessionBusy(ClaudeMaxError):
         )
         self.id = id
         self.pid = pid
+
+
+class StoreUnreadable(ClaudeMaxError):
+    """sessions.db is not a database SQLite can read (corrupt, truncated, another file)."""
+
+    status = 503
+    kind = "api_error"
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(
+            f"the session store {path} cannot be read ({reason})",
+            hint="Run: claude-max sessions repair  (moves it aside, keeps it, starts a new one)",
+        )
+        self.path = path
+        self.reason = reason
 
 
 class SessionExists(ClaudeMaxError):

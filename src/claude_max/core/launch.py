@@ -10,7 +10,6 @@ started for the request, resuming a session of its own whose transcript holds th
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from claude_max.core import argv as cli
-from claude_max.core import billing, client_tools, transcript
+from claude_max.core import billing, client_tools, leftovers, transcript
 from claude_max.core.conversation import Conversation, Turn
 from claude_max.core.events import ControlRequest
 from claude_max.core.parse import StreamParser
@@ -65,9 +64,13 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
 async def start(spec: LaunchSpec, history: Sequence[Turn] = ()) -> CLIProcess:
     """Start a CLI for `spec`; its system prompt file lives as long as the process. With
     `spec.own_session`, `history` is written as that session's transcript first."""
+    # Each CLI gets a private TMPDIR (0700) for its probe dirs, socket and our system prompt
+    # file; it is removed when the CLI is reaped, and swept at start if the server died.
+    private = leftovers.private_tmpdir(Path(spec.tmpdir))
+    env = {**dict(spec.env), "TMPDIR": str(private)}
     prompt_file: Path | None = None
     if spec.system:
-        fd, name = tempfile.mkstemp(prefix="system-", suffix=".txt", dir=spec.tmpdir)
+        fd, name = tempfile.mkstemp(prefix="system-", suffix=".txt", dir=private)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(spec.system)
         prompt_file = Path(name)
@@ -78,14 +81,14 @@ async def start(spec: LaunchSpec, history: Sequence[Turn] = ()) -> CLIProcess:
         transcript.write(session, history, spec.cwd)
         argv.append(cli.resume_flag(session.stem))
     try:
-        proc = await spawn(argv, env=dict(spec.env), cwd=Path(spec.cwd))
+        proc = await spawn(argv, env=env, cwd=Path(spec.cwd))
     except BaseException:
-        _remove(prompt_file)
+        leftovers.remove_tree(private)
         if session is not None:
             transcript.remove(session)
         raise
-    if prompt_file is not None:
-        proc.on_close(lambda: _remove(prompt_file))
+    pid = proc.pid
+    proc.on_close(lambda: leftovers.after_exit(pid, env))
     if session is not None and "--no-session-persistence" in spec.argv:
         proc.on_close(lambda: transcript.remove(session))  # else it is the kept session
     proc.model = spec.model
@@ -114,9 +117,3 @@ async def _offer_tools(proc: CLIProcess, listing: str, timeout: float = 30.0) ->
         await proc.send(client_tools.mcp_answer(request, listing))
         if (request.request.get("message") or {}).get("method") == "tools/list":
             return
-
-
-def _remove(path: Path | None) -> None:
-    if path is not None:
-        with contextlib.suppress(OSError):
-            path.unlink()

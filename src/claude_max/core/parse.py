@@ -266,6 +266,11 @@ class StreamParser:
         )
 
 
+# result.terminal_reason when the conversation does not fit: "blocking_limit" is the CLI's
+# own check before any API call, "prompt_too_long" the API's 400 (measured, 2.1.330).
+TOO_LONG_REASONS = ("blocking_limit", "prompt_too_long")
+
+
 def error_for(result: Result, plan: PlanReading | None = None) -> Exception | None:
     """The exception an error `result` line stands for (None when it is a success).
 
@@ -280,6 +285,10 @@ def error_for(result: Result, plan: PlanReading | None = None) -> Exception | No
     raw = result.raw
     status = raw.get("api_error_status")
     message = str(raw.get("result") or "; ".join(raw.get("errors") or []) or "the CLI failed")
+    if raw.get("terminal_reason") in TOO_LONG_REASONS or message.startswith("Prompt is too long"):
+        return errors.ContextTooLong(
+            message, hint="Shorten the conversation (or its system prompt, tools, images)"
+        )
     if "Not logged in" in message or (
         status is None and raw.get("error") == "authentication_failed"
     ):

@@ -9,13 +9,18 @@ hitting warm processes. A process serves one conversation, then dies: history st
 process, and it must never leak into another client's conversation.
 
 The pool holds at most `size` idle processes (~190 MB each), evicting the least recently used
-spec's to make room, and retires processes idle longer than `ttl` seconds.
+spec's to make room, and retires processes idle longer than `ttl` seconds. It remembers a spec
+only while it holds or starts a process for it (at most `size` specs, whose texts may take at
+most `max_spec_bytes`), and every operation is O(1) in the number of specs ever seen: a
+server that sees a new system prompt (or continued conversation) per request keeps `fill()`
+and `/health` as cheap on the millionth as on the first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,7 +28,7 @@ from typing import Any
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.launch import LaunchSpec, launch_spec, start
-from claude_max.core.runner import CLIProcess
+from claude_max.core.runner import CLIProcess, adopt
 from claude_max.core.settings import Settings
 
 
@@ -33,20 +38,35 @@ class _Idle:
     born: float = field(default_factory=time.monotonic)
 
 
+MAX_SPEC_BYTES = 8 * 1024 * 1024  # system prompts and tool listings the pool may hold
+
+
+def spec_bytes(spec: LaunchSpec) -> int:
+    """What a spec costs to keep: its client texts (the rest is small and shared)."""
+    return len(spec.system or "") + len(spec.tools or "") + 1024
+
+
 class Pool:
-    def __init__(self, size: int, ttl: float = 900.0) -> None:
+    def __init__(self, size: int, ttl: float = 900.0, max_spec_bytes: int = MAX_SPEC_BYTES) -> None:
         self.size = size
         self.ttl = ttl
+        self.max_spec_bytes = max_spec_bytes
         self.hits = 0
         self.misses = 0
-        self._idle: OrderedDict[LaunchSpec, list[_Idle]] = OrderedDict()  # LRU order
+        self.evicted = 0
+        # Specs with a process idle or starting, least recently used first; a spec leaves
+        # as soon as it has neither.
+        self._idle: OrderedDict[LaunchSpec, list[_Idle]] = OrderedDict()
+        self._pending: dict[LaunchSpec, int] = {}  # starts under way per spec
+        self._ready = 0
         self._starting = 0
+        self._bytes = 0  # spec_bytes of the specs in _idle
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
     @property
     def ready(self) -> int:
-        return sum(len(procs) for procs in self._idle.values())
+        return self._ready
 
     def prepare(self, conv: Conversation, settings: Settings) -> None:
         """Start a process for the conversation `conv` would be run as (see `fill`)."""
@@ -60,31 +80,49 @@ class Pool:
             self.misses += 1
         else:
             self.hits += 1
+            adopt(proc)
         if refill:
             self.fill(spec)
         return proc if proc is not None else await start(spec)
 
     def fill(self, spec: LaunchSpec) -> None:
-        """Start one process for `spec` in the background, if the pool has room or can make it."""
+        """Start one process for `spec` in the background, if the pool has room or can make
+        it. O(1) amortised: each eviction retires a process that an earlier fill started."""
         if self.size <= 0 or self._closed:
             return
         key = spec.warm_key
-        self._idle.setdefault(key, [])
-        self._idle.move_to_end(key)
-        while self.ready + self._starting >= self.size and self._evict_one(keep=key):
+        cost = 0 if key in self._idle else spec_bytes(key)
+        if cost > self.max_spec_bytes:
+            return  # a prompt this large is not worth keeping a process (and its text) for
+        if key in self._idle:
+            self._idle.move_to_end(key)
+        while (
+            self._ready + self._starting >= self.size or self._bytes + cost > self.max_spec_bytes
+        ) and self._evict_one(keep=key):
             pass
-        if self.ready + self._starting >= self.size:
+        if self._ready + self._starting >= self.size or self._bytes + cost > self.max_spec_bytes:
             return
+        self._remember(key)
+        self._pending[key] = self._pending.get(key, 0) + 1
         self._starting += 1
         self._spawn(self._start(spec))
+
+    @property
+    def specs(self) -> int:
+        """Launch specs remembered now (at most `size`)."""
+        return len(self._idle)
 
     def stats(self) -> dict[str, Any]:
         return {
             "size": self.size,
-            "ready": self.ready,
+            "ready": self._ready,
             "starting": self._starting,
             "hits": self.hits,
             "misses": self.misses,
+            "evicted": self.evicted,
+            "specs": len(self._idle),
+            "spec_kb": round(self._bytes / 1024, 1),
+            "max_spec_kb": round(self.max_spec_bytes / 1024, 1),
             "rss_mb": round(sum(_rss_mb(i.proc.pid) for p in self._idle.values() for i in p), 1),
         }
 
@@ -94,6 +132,8 @@ class Pool:
             task.cancel()
         procs = [i.proc for procs in self._idle.values() for i in procs]
         self._idle.clear()
+        self._pending.clear()
+        self._ready = self._bytes = 0
         for proc in procs:
             proc.kill()
         for proc in procs:
@@ -103,53 +143,84 @@ class Pool:
 
     # -- internals
 
+    def _remember(self, key: LaunchSpec) -> None:
+        if key not in self._idle:
+            self._idle[key] = []
+            self._bytes += spec_bytes(key)
+
+    def _forget_if_unused(self, key: LaunchSpec) -> None:
+        if not self._idle.get(key, True) and not self._pending.get(key):
+            del self._idle[key]
+            self._pending.pop(key, None)
+            self._bytes -= spec_bytes(key)
+
     def _pop(self, spec: LaunchSpec) -> CLIProcess | None:
         now = time.monotonic()
-        idle = self._idle.get(spec.warm_key, [])
+        key = spec.warm_key
+        idle = self._idle.get(key)
+        if not idle:
+            return None
         same_model = [i for i in idle if i.proc.model == spec.model]
+        found = None
         for item in same_model + [i for i in idle if i not in same_model]:
             idle.remove(item)
+            self._ready -= 1
             if item.proc.returncode is None and now - item.born < self.ttl:
-                return item.proc
+                found = item.proc
+                break
             self._retire(item.proc)
-        return None
+        self._forget_if_unused(key)
+        return found
 
     def _evict_one(self, keep: LaunchSpec) -> bool:
-        """Retire the oldest idle process of the least recently used other spec."""
+        """Retire the oldest idle process of the least recently used other spec. Specs
+        without idle processes are only those still starting one: at most `size`."""
         for spec, idle in self._idle.items():
             if spec != keep and idle:
                 self._retire(idle.pop(0).proc)
+                self._ready -= 1
+                self.evicted += 1
+                self._forget_if_unused(spec)
                 return True
         return False
 
     async def _start(self, spec: LaunchSpec) -> None:
+        key = spec.warm_key
         try:
             proc = await start(spec)
         except Exception:
             return  # the request path reports start-up errors; the pool stays empty
         finally:
             self._starting -= 1
+            if key in self._pending:
+                self._pending[key] -= 1
+            self._forget_if_unused(key)
         if self._closed:
             await proc.aclose(grace=0.0)
             return
-        self._idle.setdefault(spec.warm_key, []).append(_Idle(proc))
-        self._spawn(self._expire(proc))
+        self._remember(key)
+        self._idle[key].append(_Idle(proc))
+        self._ready += 1
+        self._spawn(self._expire(key, proc))
 
-    async def _expire(self, proc: CLIProcess) -> None:
+    async def _expire(self, key: LaunchSpec, proc: CLIProcess) -> None:
         await asyncio.sleep(self.ttl)
-        for idle in self._idle.values():
-            for item in idle:
-                if item.proc is proc:
-                    idle.remove(item)
-                    self._retire(proc)
-                    return
+        idle = self._idle.get(key, [])
+        for item in idle:
+            if item.proc is proc:
+                idle.remove(item)
+                self._ready -= 1
+                self._retire(proc)
+                self._forget_if_unused(key)
+                return
 
     def _retire(self, proc: CLIProcess) -> None:
         proc.kill()
         self._spawn(proc.aclose(grace=0.0))
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
+        # A fresh context: processes started ahead belong to no request until one takes them.
+        task = contextvars.Context().run(asyncio.ensure_future, coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -17,9 +17,9 @@ import contextlib
 import itertools
 import json
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from claude_max.core import argv as cli
 from claude_max.core import client_tools, plan, runner, transcript
@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from claude_max.core.pool import Pool
 
 _interrupt_ids = itertools.count(1)
+T = TypeVar("T")
 
 
 def validate(conv: Conversation) -> None:
@@ -162,7 +163,7 @@ async def _lines(proc: CLIProcess, clock: _Clock) -> AsyncIterator[bytes]:
     while True:
         left = clock.deadline - time.monotonic()
         try:
-            line = await asyncio.wait_for(proc.readline(), max(0.0, min(clock.idle, left)))
+            line = await _within(proc.readline(), max(0.0, min(clock.idle, left)))
         except asyncio.TimeoutError:
             if clock.deadline - time.monotonic() <= 0:
                 message = f"The answer took longer than {clock.total:g} seconds."
@@ -172,6 +173,21 @@ async def _lines(proc: CLIProcess, clock: _Clock) -> AsyncIterator[bytes]:
         if line is None:
             return
         yield line
+
+
+async def _within(work: Awaitable[T], seconds: float) -> T:
+    """`work` within `seconds`, else TimeoutError. Unlike Python 3.10/3.11's wait_for, a
+    cancellation is never lost when `work` finishes at the same moment (anyio cancels a
+    stream's task repeatedly until it ends; a swallowed one kept a cut stream reading)."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    finally:
+        if not task.done():
+            task.cancel()
+    if not done:
+        raise asyncio.TimeoutError
+    return task.result()
 
 
 async def _switch_model(proc: CLIProcess, model: str, clock: _Clock) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import functools
 import json
 import os
@@ -49,6 +50,20 @@ def _die_with_parent() -> Callable[[], None] | None:
 
 SHUTTING_DOWN = False
 
+# The CLIs started for (or handed to) the request being served in this context, so that the
+# server can kill them the moment its client is gone, whatever the request is waiting on.
+OWNER: contextvars.ContextVar[set[CLIProcess] | None] = contextvars.ContextVar(
+    "claude_max_cli_owner", default=None
+)
+
+
+def adopt(proc: CLIProcess) -> None:
+    """Count `proc` among the current request's CLIs (a warm process it was handed)."""
+    owner = OWNER.get()
+    if owner is not None:
+        owner.add(proc)
+        proc._owner = owner
+
 
 def kill_all(*, shutting_down: bool = False) -> None:
     """SIGKILL every live CLI process group (server shutdown)."""
@@ -68,7 +83,9 @@ class CLIProcess:
         self._cleanups: list[Callable[[], None]] = []
         self.model: str | None = None  # the model it was started with (--model)
         self._unread: list[bytes] = []
+        self._owner: set[CLIProcess] | None = None
         LIVE.add(self)
+        adopt(self)
 
     def on_close(self, cleanup: Callable[[], None]) -> None:
         """Run `cleanup` once the process has been reaped (e.g. remove its temp files)."""
@@ -131,6 +148,8 @@ class CLIProcess:
             os.killpg(self._proc.pid, signal.SIGKILL)
         await self._proc.wait()
         LIVE.discard(self)
+        if self._owner is not None:
+            self._owner.discard(self)
         while self._cleanups:
             self._cleanups.pop()()
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):

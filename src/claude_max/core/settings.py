@@ -45,10 +45,13 @@ class Settings:
     pass_api_env: bool = False  # pass ANTHROPIC_API_KEY/_AUTH_TOKEN/_BASE_URL on to the CLI
     # server only
     api_key: str | None = None
+    api_keys: tuple[tuple[str, str], ...] = ()  # named keys: (label, key)
     cors_origins: tuple[str, ...] = ()
     max_concurrency: int = 4  # CLI processes at once (~190 MB each)
     max_queue: int = 16  # requests waiting for a slot before a fast 429
     max_body: int = 32 * 1024 * 1024
+    header_timeout: float = 10.0  # seconds a client may take to send a request head
+    max_connections: int = 0  # open connections at most; 0: from the file-descriptor limit
     warm: int = 2  # CLI processes kept started ahead of time (~190 MB each); 0: none
     warm_ttl: float = 900.0  # seconds an idle warm process is kept
     auto_continue: bool = True  # continue stateless conversations from the CLI's sessions
@@ -70,6 +73,18 @@ class Settings:
             pass_api_env=billing.pass_requested(env),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+    def all_keys(self) -> tuple[tuple[str, str], ...]:
+        """Every accepted API key as (label, key): the named ones and `api_key` ("default")."""
+        keys = self.api_keys
+        if self.api_key and all(key != self.api_key for _, key in keys):
+            keys = (*keys, ("default", self.api_key))
+        return keys
+
+    @property
+    def keyed(self) -> bool:
+        """Whether callers must present a key."""
+        return bool(self.api_key or self.api_keys)
 
     def claude(self) -> str:
         """The CLI executable: --claude-path / CLAUDE_MAX_CLAUDE_PATH, else `claude` on PATH."""

@@ -91,7 +91,7 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
         system=_joined([_system(body.get("system")), *folded]),
         model=cli_model,
         options=Options(
-            max_tokens=v.optional_int(body, "max_tokens"),
+            max_tokens=v.optional_int(body, "max_tokens", maximum=v.max_output_tokens()),
             stop=v.string_list(body.get("stop_sequences"), "stop_sequences"),
             thinking=thinking,
             thinking_budget=budget,
@@ -162,6 +162,9 @@ def _output_format(body: dict[str, Any]) -> str | None:
     return v.schema(fmt.get("schema"), "output_config.format.schema")
 
 
+MIN_THINKING_BUDGET = 1024  # the Messages API's own minimum
+
+
 def _thinking(value: Any) -> tuple[Any, int | None, Any]:
     """(mode, budget_tokens, display) of `thinking`."""
     if value is None:
@@ -177,6 +180,12 @@ def _thinking(value: Any) -> tuple[Any, int | None, Any]:
     budget = value.get("budget_tokens") if kind == "enabled" else None
     if budget is not None:
         v.expect(budget, int, "thinking.budget_tokens", "an integer")
+        if budget < MIN_THINKING_BUDGET or budget > v.max_output_tokens():
+            raise InvalidRequest(
+                f"'thinking.budget_tokens' must be from {MIN_THINKING_BUDGET} to "
+                f"{v.max_output_tokens()}; got {budget}.",
+                param="thinking.budget_tokens",
+            )
     display = value.get("display")
     if display not in (None, "summarized", "omitted"):
         raise InvalidRequest(

@@ -104,7 +104,10 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
     choice, tool_name = _tool_choice(body.get("tool_choice"), tools)
     parallel = body.get("parallel_tool_calls", True)
     v.expect(parallel, bool, "parallel_tool_calls", "a boolean")
-    max_tokens = v.optional_int(body, "max_completion_tokens") or v.optional_int(body, "max_tokens")
+    most = v.max_output_tokens()
+    max_tokens = v.optional_int(body, "max_completion_tokens", maximum=most) or v.optional_int(
+        body, "max_tokens", maximum=most
+    )
     effort = body.get("reasoning_effort")
     if effort is not None and (not isinstance(effort, str) or effort not in EFFORTS):
         raise InvalidRequest(
@@ -216,6 +219,11 @@ def _tool_calls(value: Any, param: str) -> list[ToolCallPart]:
     for i, call in enumerate(value):
         where = f"{param}[{i}]"
         v.expect(call, dict, where, "an object")
+        if call.get("type", "function") != "function":
+            raise InvalidRequest(
+                f"'{where}.type' must be 'function'; got {call.get('type')!r}.",
+                param=f"{where}.type",
+            )
         call_id = v.tool_id(call.get("id"), f"{where}.id")
         function = v.expect(call.get("function"), dict, f"{where}.function", "an object")
         name = v.tool_name(function.get("name"), f"{where}.function.name")
@@ -423,7 +431,7 @@ ERROR_TYPES = {
 
 
 def error_body(exc: ClaudeMaxError) -> dict[str, Any]:
-    code: str | None = None
+    code: str | None = getattr(exc, "code", None)
     if exc.kind == "not_found_error" and getattr(exc, "model", None):
         code = "model_not_found"
     elif exc.kind == "rate_limit_error":

@@ -35,14 +35,25 @@ def _tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 
 
-def optional_int(body: dict[str, Any], key: str, *, minimum: int = 1) -> int | None:
+def optional_int(
+    body: dict[str, Any], key: str, *, minimum: int = 1, maximum: int | None = None
+) -> int | None:
     value = body.get(key)
     if value is None:
         return None
     expect(value, int, key, "an integer")
     if value < minimum:
         raise InvalidRequest(f"'{key}' must be at least {minimum}.", param=key)
+    if maximum is not None and value > maximum:
+        raise InvalidRequest(f"'{key}' must be at most {maximum}.", param=key)
     return int(value)
+
+
+def max_output_tokens() -> int:
+    """The largest `max_tokens` any model takes: what the real APIs refuse beyond."""
+    from claude_max.core import catalog
+
+    return max(m.max_output_tokens for m in catalog.MODELS)
 
 
 def string_list(value: Any, param: str) -> tuple[str, ...]:
@@ -193,6 +204,7 @@ def schema(value: Any, param: str, *, default: dict[str, Any] | None = None) -> 
     expect(value, dict, param, "a JSON Schema object")
     if value.get("type", "object") != "object":
         raise InvalidRequest(f"'{param}' must describe an object (type: object).", param=param)
+    check_schema(value, param)
     text = canonical({"type": "object", **value})
     if len(text.encode()) > MAX_SCHEMA_BYTES:
         raise InvalidRequest(f"'{param}' is larger than {MAX_SCHEMA_BYTES} bytes.", param=param)
@@ -205,11 +217,32 @@ def tool_input(value: Any, param: str) -> str:
 
     if isinstance(value, str):
         try:
-            value = json.loads(value) if value.strip() else {}
+            value = strict_loads(value) if value.strip() else {}
         except ValueError:
             raise InvalidRequest(f"'{param}' is not valid JSON.", param=param) from None
     expect(value, dict, param, "a JSON object")
     return canonical(value)
+
+
+class NotJSON(ValueError):
+    """What Python's json reads but JSON does not have: NaN, Infinity, 1e400."""
+
+
+def strict_loads(text: str) -> Any:
+    """json.loads without NaN, Infinity and numbers too large for a float (the real APIs
+    refuse them; a tool input with one would reach the model as null or fail later)."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
+def _no_constant(name: str) -> Any:
+    raise NotJSON(f"{name} is not a JSON number.")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise NotJSON(f"the number {text[:40]} is too large.")
+    return value
 
 
 def check_tool_pairs(turns: tuple[Turn, ...], param: str) -> None:
@@ -250,3 +283,69 @@ def thinking_mode(mode: str | None, cli_model: str, param: str) -> None:
             '{"type": "enabled", "budget_tokens": N}.',
             param=param,
         )
+
+
+_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_ONE = (
+    "items",
+    "additionalProperties",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "additionalItems",
+)
+
+
+def check_schema(value: Any, param: str) -> None:
+    """The structural rules of JSON Schema that the API checks before the model sees a
+    tool: a schema is an object or a boolean, `type` names JSON types, `required` lists
+    strings, subschemas are schemas. (The upstream refuses anything else; through the CLI
+    that would come back as a 5xx a client retries.)"""
+    stack: list[tuple[str, Any]] = [(param, value)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, bool):
+            continue
+        if not isinstance(node, dict):
+            raise InvalidRequest(f"'{where}' must be a JSON Schema (an object).", param=where)
+        kind = node.get("type")
+        if kind is not None:
+            kinds = kind if isinstance(kind, list) else [kind]
+            if not kinds or any(not isinstance(k, str) or k not in _TYPES for k in kinds):
+                raise InvalidRequest(
+                    f"'{where}.type' must be one of {', '.join(sorted(_TYPES))} "
+                    f"(or a list of them); got {kind!r}.",
+                    param=f"{where}.type",
+                )
+        required = node.get("required")
+        if required is not None and (
+            not isinstance(required, list) or not all(isinstance(r, str) for r in required)
+        ):
+            raise InvalidRequest(
+                f"'{where}.required' must be an array of strings.", param=f"{where}.required"
+            )
+        enum = node.get("enum")
+        if enum is not None and not isinstance(enum, list):
+            raise InvalidRequest(f"'{where}.enum' must be an array.", param=f"{where}.enum")
+        for key in _SCHEMA_MAPS:
+            if (children := node.get(key)) is not None:
+                expect(children, dict, f"{where}.{key}", "an object of schemas")
+                stack.extend((f"{where}.{key}.{k}", child) for k, child in children.items())
+        for key in _SCHEMA_LISTS:
+            if (children := node.get(key)) is not None:
+                expect(children, list, f"{where}.{key}", "an array of schemas")
+                stack.extend((f"{where}.{key}[{i}]", c) for i, c in enumerate(children))
+        for key in _SCHEMA_ONE:
+            if key in node:
+                child = node[key]
+                if key == "items" and isinstance(child, list):  # draft 4-7 tuple form
+                    stack.extend((f"{where}.items[{i}]", c) for i, c in enumerate(child))
+                else:
+                    stack.append((f"{where}.{key}", child))

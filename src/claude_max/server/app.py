@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from claude_max.core import catalog
+from claude_max.core import catalog, leftovers
 from claude_max.core.cli_models import CLIModels
 from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
@@ -22,6 +23,7 @@ from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
 from claude_max.server import errors, health, observe, routes
 from claude_max.server.access import AccessLog
+from claude_max.server.ends import EndWithClient
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
 from claude_max.turns.service import TurnService
@@ -59,8 +61,9 @@ async def _prune_forever(app: Starlette, settings: Settings) -> None:
     from claude_max.turns import auto
 
     while True:
-        if (settings.home / DB_NAME).exists():
-            store = routes.sessions_store_of(app)
+        # None when unreadable: logged once, tried again later; the server goes on without it
+        store = routes.store_if_readable(app) if (settings.home / DB_NAME).exists() else None
+        if store is not None:
             with contextlib.suppress(Exception):  # a sweep that fails is retried next time
                 await asyncio.to_thread(
                     auto.prune,
@@ -85,11 +88,15 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             settings,
             pool=app.state.pool,
             store=lambda: routes.sessions_store_of(app),
+            readable_store=lambda: routes.store_if_readable(app),
             slot=app.state.limiter.slot,
         )
         app.state.login = None  # `claude auth status`, checked below and by /health
         app.state.login_check = None
         await observe.load_saved(app.state)
+        app.state.store_error = None  # (when, why) the store last failed to open
+        # what CLIs of an earlier, killed server left behind (pid files, sockets, prompts)
+        await asyncio.to_thread(leftovers.sweep, os.environ, settings.tmpdir(), settings.workdir())
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -143,6 +150,10 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             HTTPException: errors.on_http_exception,
             Exception: errors.on_unexpected,
         },
-        middleware=[Middleware(AccessLog), Middleware(Guard, settings=settings)],
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(Guard, settings=settings),
+            Middleware(EndWithClient),
+        ],
         lifespan=lifespan,
     )

@@ -47,7 +47,7 @@ def is_wildcard(host: str) -> bool:
 class Guard:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
-        self.api_key = settings.api_key
+        self.keys = [(label, key.encode()) for label, key in settings.all_keys()]
         self.origins = set(settings.cors_origins)
         self.any_host = is_wildcard(settings.host)
         self.hosts = LOOPBACK_NAMES | {settings.host.lower().strip("[]")}
@@ -67,8 +67,17 @@ class Guard:
             if billing.LOOP_HEADER in headers:
                 # The CLI shows a 4xx's message; a 5xx it would retry and hide.
                 raise Refused(400, "invalid_request_error", billing.LOOP_MESSAGE)
-            if scope["path"] not in PUBLIC_PATHS:
-                self._check_key(headers)
+            label = self._key_label(headers)
+            if label is None and scope["path"] not in PUBLIC_PATHS:
+                raise Refused(
+                    401,
+                    "authentication_error",
+                    "Invalid or missing API key.",
+                    hint="Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'",
+                )
+            # Which key called ("" without keys): sessions are scoped by it, and /health
+            # shows more to a caller with a key.
+            scope.setdefault("state", {})["key_label"] = label
         except Refused as exc:
             await self._refuse(scope, headers, send, exc, origin)
             return
@@ -96,20 +105,23 @@ class Guard:
                 hint="Allow it with --cors-origin",
             )
 
-    def _check_key(self, headers: dict[str, str]) -> None:
-        if not self.api_key:
-            return
+    def _key_label(self, headers: dict[str, str]) -> str | None:
+        """The label of the key the request carries; "" when no keys are set; None when it
+        carries none of them. Every key is compared, in constant time."""
+        if not self.keys:
+            return ""
         given = headers.get("x-api-key")
         auth = headers.get("authorization", "")
         if given is None and auth[:7].lower() == "bearer ":
             given = auth[7:].strip()
-        if given is None or not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            raise Refused(
-                401,
-                "authentication_error",
-                "Invalid or missing API key.",
-                hint="Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'",
-            )
+        if given is None:
+            return None
+        raw = given.encode("latin-1")
+        found = None
+        for label, key in self.keys:
+            if hmac.compare_digest(raw, key) and found is None:
+                found = label
+        return found
 
     async def _preflight(self, send: Send, origin: str) -> None:
         await send(

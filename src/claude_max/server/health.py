@@ -137,6 +137,12 @@ def billing_of(settings: Settings, login: Login | None = None) -> dict[str, str]
 
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
+    if getattr(request.state, "key_label", "") is None:
+        # keys are set and the caller has none: whether it is up, and nothing about it
+        found = problems(state)
+        return JSONResponse(
+            {"status": "degraded" if found else "ok"}, status_code=503 if found else 200
+        )
     login: Login | None = getattr(state, "login", None)
     if (
         state.cli_info.get("path")
@@ -156,15 +162,23 @@ async def health(request: Request) -> JSONResponse:
         "billing": billing_of(state.settings, login),
         "plan": None if reading is None else reading.to_json(),
         "tools": list(state.settings.allow_tools) or "off",
-        "auth": "api-key" if state.settings.api_key else "none",
+        "auth": "api-key" if state.settings.keyed else "none",
         "requests": {
             "active": state.limiter.active,
             "waiting": state.limiter.waiting,
             "limit": state.limiter.limit,
         },
         "warm": state.pool.stats() if state.pool is not None else {"size": 0},
+        "auto_continue": _auto_continue_state(state),
     }
     return JSONResponse(body, status_code=503 if found else 200)
+
+
+def _auto_continue_state(state: Any) -> bool | str:
+    failed = getattr(state, "store_error", None)
+    if failed and state.settings.auto_continue:
+        return f"off: {failed[1]}"
+    return bool(state.settings.auto_continue)
 
 
 async def _recheck(state: Any) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from claude_max.turns.service import Turn, TurnService
 
 T = TypeVar("T")
+log = logging.getLogger("claude_max.server")
 COST_HEADER = "x-claude-max-cost-usd"
 IGNORED_TOOLS_HEADER = "x-claude-max-ignored-tools"
 log = logging.getLogger("claude_max.server")
@@ -117,7 +119,7 @@ async def _answer(
     conv = protocol.to_conversation(body)
     extra = _protocol_headers(protocol, body)
     service: TurnService = request.app.state.turns
-    owner = getattr(request.state, "key_label", None)
+    owner = getattr(request.state, "key_label", None) or None  # "": no keys are set
     how = service.continuation(conv, session=session_key(request), owner=owner)
     watch = observe.observer(request)  # plan reading, extra usage, model, tokens
     turn = await _unless_disconnected(request, service.open(conv, how, observe=watch))
@@ -176,6 +178,29 @@ def sessions_store_of(app: Any) -> SessionStore:
 
         state.store = SessionStore(state.settings.home / DB_NAME)
     store: SessionStore = state.store
+    return store
+
+
+STORE_RETRY = 60.0  # seconds before an unreadable store is tried again
+
+
+def store_if_readable(app: Any) -> SessionStore | None:
+    """The session store for what can do without it (automatic continuation, pruning):
+    None while it cannot be read, with the reason logged once (and shown in /health)."""
+    from claude_max.core.errors import StoreUnreadable
+
+    state = app.state
+    failed = getattr(state, "store_error", None)
+    if failed is not None and time.monotonic() - failed[0] < STORE_RETRY:
+        return None
+    try:
+        store = sessions_store_of(app)
+    except StoreUnreadable as exc:
+        if failed is None:
+            log.warning("automatic continuation is off: %s. %s", exc.message, exc.hint or "")
+        state.store_error = (time.monotonic(), exc.message)
+        return None
+    state.store_error = None
     return store
 
 

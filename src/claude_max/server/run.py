@@ -55,13 +55,15 @@ def banner(settings: Settings, base: str) -> str:
         )
     else:
         lines.append("  tools: off (the model cannot act on this machine)")
-    lines.append(f"  auth: {'API key required' if settings.api_key else 'none (loopback only)'}")
+    labels = [label for label, _ in settings.all_keys()]
+    auth = f"API key required ({', '.join(labels)})" if labels else "none (loopback only)"
+    lines.append(f"  auth: {auth}")
     _, words = billing.describe(os.environ, pass_api_env=settings.pass_api_env)
     lines.append(f"  billing: {words}")
     if not is_loopback(settings.host):
         lines.append(
             f"  WARNING: listening on {settings.host}: reachable from other machines"
-            + ("" if settings.api_key else " WITHOUT AN API KEY")
+            + ("" if settings.keyed else " WITHOUT AN API KEY")
         )
     return "\n".join(lines)
 
@@ -90,8 +92,9 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
 
     from claude_max.server import logs
     from claude_max.server.app import create_app
+    from claude_max.server.protocol import uvicorn_options
 
-    if not is_loopback(settings.host) and not settings.api_key and not allow_remote_without_key:
+    if not is_loopback(settings.host) and not settings.keyed and not allow_remote_without_key:
         raise CannotListen(
             f"refusing to listen on {settings.host} without an API key: anyone who can reach "
             "it could spend your subscription",
@@ -110,7 +113,11 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
         access_log=False,  # ours (server/access.py) says more, one line per request
         lifespan="on",
         timeout_graceful_shutdown=5,
+        **uvicorn_options(settings),
     )
+    from claude_max.server import logs
+
+    logs.install()  # after uvicorn.Config, which sets up logging
     _quiet_server_class()(config).run()
 
 

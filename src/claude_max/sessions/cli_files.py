@@ -41,10 +41,26 @@ def size(transcript: Path) -> int:
     return total
 
 
+def images(cli_session_id: str) -> list[Path]:
+    """Directories where the CLI saved a session's images: `$TMPDIR/claude-<uid>/<project>/
+    <session id>/` (FACTS §7), under claude-max's own TMPDIR."""
+    if not _UUID.match(cli_session_id):
+        return []
+    from claude_max.core.settings import default_home
+
+    tmp = default_home() / "tmp"
+    return [
+        *tmp.glob(f"claude-*/*/{cli_session_id}"),
+        *tmp.glob(f"cli-*/claude-*/*/{cli_session_id}"),
+    ]
+
+
 def remove(cli_session_ids: Iterable[str | None]) -> int:
     """Delete the CLI's files for these sessions; returns how many transcripts were removed."""
     removed = 0
     for session_id in cli_session_ids:
+        for saved in images(session_id) if session_id else []:
+            shutil.rmtree(saved, ignore_errors=True)
         transcript = find(session_id) if session_id else None
         if transcript is None:
             continue

@@ -45,6 +45,7 @@ from claude_max.core.errors import (  # the session errors are raised here
     InvalidRequest,
     SessionExists,
     SessionNotFound,
+    StoreUnreadable,
 )
 from claude_max.core.ids import ELLIPSIS, short_id
 from claude_max.sessions.locks import SessionLocks
@@ -277,17 +278,30 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-# -- lock holders
+# -- the store
+
+
+def _is_corruption(exc: BaseException) -> bool:
+    """SQLite's own 'not a database' / 'malformed' errors, not a lock or a constraint."""
+    return type(exc) is sqlite3.DatabaseError or (
+        isinstance(exc, sqlite3.OperationalError) and "malformed" in str(exc)
+    )
 
 
 class SessionStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.locks = SessionLocks(self.path.parent / "locks")
-        self._db: sqlite3.Connection | None = connect(self.path)
         self._mutex = threading.RLock()
+        self._db: sqlite3.Connection | None = None
         try:
+            self._db = connect(self.path)
             migrate(self._db)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if _is_corruption(exc):
+                raise StoreUnreadable(self.path, str(exc)) from None
+            raise
         except BaseException:
             self.close()
             raise
@@ -318,7 +332,12 @@ class SessionStore:
         with self._mutex:
             if self._db is None:
                 raise RuntimeError("the session store is closed")
-            yield self._db
+            try:
+                yield self._db
+            except sqlite3.DatabaseError as exc:
+                if _is_corruption(exc):
+                    raise StoreUnreadable(self.path, str(exc)) from None
+                raise
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -629,3 +648,22 @@ class SessionStore:
     ) -> contextlib.AbstractAsyncContextManager[None]:
         """`lock` for asyncio: waits without blocking the event loop."""
         return self.locks.ahold(id, wait=wait, timeout=timeout)
+
+
+def move_aside(path: Path) -> Path | None:
+    """Rename a store (with its -wal and -shm files) to `<name>.broken-<time>` so that a
+    new one can start; nothing is deleted. Returns the new name, or None if there was none."""
+    if not path.exists():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.broken-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.broken-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    path.rename(target)
+    return target

@@ -40,11 +40,14 @@ class TurnService:
         *,
         pool: Pool | None = None,
         store: Callable[[], SessionStore] | None = None,
+        readable_store: Callable[[], SessionStore | None] | None = None,
         slot: Acquire | None = None,
     ) -> None:
         self.settings = settings
         self.pool = pool
         self._store = store  # opened on first use: stateless turns never touch it
+        # the store for what can do without it (automatic continuation): None while unreadable
+        self._readable_store = readable_store or store
         self._slot = slot
 
     def store(self) -> SessionStore:
@@ -59,8 +62,9 @@ class TurnService:
         API key's label), else automatically when allowed, else not at all."""
         if session is not None and named.applies(conv):
             return named.NamedSession(self.store(), session, owner=owner)
-        if self.settings.auto_continue and self._store is not None and auto.applies(conv):
-            return auto.Automatic(self.store())
+        if self.settings.auto_continue and self._readable_store is not None and auto.applies(conv):
+            if (store := self._readable_store()) is not None:
+                return auto.Automatic(store)
         return STATELESS
 
     async def open(
