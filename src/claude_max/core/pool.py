@@ -54,6 +54,7 @@ class Pool:
             self.misses += 1
         else:
             self.hits += 1
+            proc.warm = True
         if refill:
             self.fill(spec)
         return proc if proc is not None else await start(spec)

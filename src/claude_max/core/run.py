@@ -35,6 +35,7 @@ from claude_max.core.events import (
     MessageEnd,
     Result,
     SignatureDelta,
+    Started,
     TextDelta,
     TextReset,
     ThinkingDelta,
@@ -94,6 +95,8 @@ async def run(
         async for event in _drive(proc, conv, clock, spec.tools):
             if isinstance(event, Result):
                 finished = True
+            elif isinstance(event, Started) and proc.warm:
+                event = replace(event, warm=True)
             yield event
     finally:
         if not finished:

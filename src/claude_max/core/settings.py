@@ -51,6 +51,7 @@ class Settings:
     auto_continue: bool = True  # continue stateless conversations from the CLI's sessions
     continuation_ttl: float = 86400.0  # seconds a kept stateless CLI session is kept
     continuation_max_mb: float = 1024.0  # disk the kept stateless CLI sessions may take
+    history_days: float = 30.0  # days the request history is kept; 0: none is recorded
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -20,9 +20,10 @@ from claude_max.core.launch import launch_spec
 from claude_max.core.pool import Pool
 from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
-from claude_max.server import errors, routes
+from claude_max.server import errors, routes, usage
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
+from claude_max.server.observe import Observe
 
 # What most clients send first: no system prompt, the default model, no limits. The pool starts
 # with a process for it; after that it follows what clients actually send.
@@ -66,6 +67,9 @@ async def _prune_forever(app: Starlette, settings: Settings) -> None:
                     max_age=settings.continuation_ttl,
                     max_bytes=int(settings.continuation_max_mb * 1024 * 1024),
                 )
+        if settings.history_days > 0:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(usage.prune, app, settings.history_days)
         await asyncio.sleep(PRUNE_EVERY)
 
 
@@ -78,6 +82,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.limiter = Limiter(settings.max_concurrency, settings.max_queue)
         app.state.pool = Pool(settings.warm, settings.warm_ttl) if settings.warm > 0 else None
         app.state.store = None  # the session store, opened on the first X-Session-Id
+        usage.start(app, settings)  # request history and metrics
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -103,6 +108,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 await app.state.pool.aclose()
             if app.state.store is not None:
                 app.state.store.close()
+            usage.stop(app)
             kill_all()  # whatever uvicorn's graceful shutdown left running
 
     return Starlette(
@@ -113,12 +119,17 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             Route("/v1/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/chat/completions", routes.chat_completions, methods=["POST"]),
             Route("/v1/messages", routes.messages, methods=["POST"]),
+            Route("/metrics", usage.metrics, methods=["GET"]),
+            Route("/v1/claude-max/stats", usage.stats, methods=["GET"]),
+            Route("/", usage.dashboard, methods=["GET"]),
+            Route("/dashboard", usage.dashboard, methods=["GET"]),
+            Route("/dashboard/{name}", usage.asset, methods=["GET"]),
         ],
         exception_handlers={
             ClaudeMaxError: errors.on_claude_max_error,
             HTTPException: errors.on_http_exception,
             Exception: errors.on_unexpected,
         },
-        middleware=[Middleware(Guard, settings=settings)],
+        middleware=[Middleware(Guard, settings=settings), Middleware(Observe)],
         lifespan=lifespan,
     )

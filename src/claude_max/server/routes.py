@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from claude_max import __version__
 from claude_max.core import catalog
-from claude_max.core.errors import InvalidRequest
+from claude_max.core.errors import ClaudeMaxError, InvalidRequest
 from claude_max.core.events import (
     Event,
     Result,
@@ -29,11 +29,13 @@ from claude_max.core.events import (
 from claude_max.core.launch import launch_spec
 from claude_max.core.run import complete, run
 from claude_max.protocols import anthropic, openai
+from claude_max.server import observe
 from claude_max.server.body import read_json
 from claude_max.sessions import auto, continuity
 
 if TYPE_CHECKING:
     from claude_max.sessions.store import SessionStore
+    from claude_max.usage.history import Observer
 
 T = TypeVar("T")
 COST_HEADER = "x-claude-max-cost-usd"
@@ -83,6 +85,7 @@ async def messages(request: Request) -> Response:
 
 async def _answer(request: Request, protocol: ModuleType) -> Response:
     body = await read_json(request, request.app.state.max_body)
+    seen = observe.observer(request, body)  # request history and metrics
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise InvalidRequest("'stream' must be a boolean.", param="stream")
@@ -114,7 +117,7 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
         elif settings.auto_continue and auto.applies(conversation):
             plan = auto.plan(sessions_store(request), conversation)
             conversation = plan.conversation
-        recorder = _Recorder(plan)
+        recorder = _Recorder(plan, seen)
         next_turn = _next_turn(request.app.state, plan)
         if not stream:
             work = complete(conversation, settings, pool=pool, observe=recorder, on_exit=next_turn)
@@ -124,8 +127,7 @@ async def _answer(request: Request, protocol: ModuleType) -> Response:
             headers[COST_HEADER] = f"{recorder.cost:.6f}"
             return JSONResponse(protocol.response(reply, body), headers=headers)
         events = run(conversation, settings, pool=pool, on_exit=next_turn)
-        if plan is not None:
-            events = _recording(events, recorder)
+        events = _recording(events, recorder)
         head = await _unless_disconnected(request, _until_first_token(events))
         if head is None:
             return Response(status_code=499)
@@ -163,12 +165,14 @@ class _Recorder:
     continuation) as soon as the result is in, before the CLI exits; `cost` is then the
     request's own cost."""
 
-    def __init__(self, plan: Plan | None) -> None:
+    def __init__(self, plan: Plan | None, seen: Observer) -> None:
         self.plan = plan
+        self.seen = seen
         self.text = ""
         self.cost = 0.0
 
     def __call__(self, event: Event) -> None:
+        self.seen.see(event)
         self.text = gather(self.text, event)
         plan = self.plan
         if isinstance(event, Started) and isinstance(plan, auto.Plan):
@@ -184,9 +188,13 @@ class _Recorder:
 
 async def _recording(events: AsyncIterator[Event], recorder: _Recorder) -> AsyncIterator[Event]:
     async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for event in events:
-            recorder(event)
-            yield event
+        try:
+            async for event in events:
+                recorder(event)
+                yield event
+        except ClaudeMaxError as exc:  # the stream ends with an error event
+            recorder.seen.fail(exc)
+            raise
 
 
 def _next_turn(state: Any, plan: Plan | None) -> Callable[[], None] | None:
