@@ -156,7 +156,7 @@ function drawErrors(errors) {
     return;
   }
   table.replaceChildren(
-    el("thead", {}, el("tr", {}, ...["When", "Status", "Kind", "Reason", "Client", "Model", "Endpoint"].map((h) => el("th", {}, h)))),
+    el("thead", {}, el("tr", {}, ...["When", "Status", "Kind", "Reason", "Client", "Model", "Endpoint"].map((h) => el("th", h === "Reason" ? { class: "msg" } : {}, h)))),
     el("tbody", {}, ...errors.map((e) => el("tr", { class: "error-row" },
       el("td", {}, when(e.at)), el("td", {}, e.status), el("td", {}, e.error || ""),
       el("td", { class: "msg" }, e.message || ""), el("td", {}, e.client), el("td", {}, e.model || ""),
