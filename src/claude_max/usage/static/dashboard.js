@@ -57,7 +57,7 @@ function gauge(name, w) {
     svg.append(el("svg:path", { d: arc(start, start + sweep * used), class: "used", fill: "none", "stroke-width": 12, "stroke-linecap": "round" }));
   }
   svg.append(el("svg:text", { x: cx, y: cy + 8, "text-anchor": "middle" }, Math.round(used * 100) + "%"));
-  const label = name.replace("_", " ").replace("five hour", "5-hour").replace("seven day", "7-day");
+  const label = name.replaceAll("_", " ").replace("five hour", "5-hour").replace("seven day", "7-day");
   const level = used >= 0.9 || w.status === "rejected" ? "full" : used >= 0.7 || w.status === "allowed_warning" ? "warn" : "";
   return el("div", { class: `gauge ${level}`, "data-window": name },
     svg,
