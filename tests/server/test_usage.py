@@ -169,6 +169,7 @@ def test_metrics_after_known_traffic(fake_usage, client, settings, claude_max_ho
             "seven_day": {"utilization": 0.1, "resets_at": 1800300000, "status": "allowed"},
         },
     }
+    claude_max_home.mkdir(parents=True, exist_ok=True)
     (claude_max_home / "plan.json").write_text(json.dumps(plan))
     for protocol, stream in [("openai", False), ("openai", True), ("anthropic", False)]:
         assert ask(client, protocol, stream=stream)[1].status_code == 200

@@ -273,3 +273,28 @@ def test_malformed_windows_are_dropped(tmp_path):
     assert read_plan(tmp_path)["windows"] == {
         "seven_day": {"utilization": 0.5, "resets_at": None, "status": None}
     }
+
+
+def test_the_writer_creates_the_store_only_with_the_first_row(tmp_path):
+    path = tmp_path / DB_NAME
+    writer = history.Writer(path)
+    try:
+        assert writer.read(0) == [] and writer.prune(30) == 0
+        assert not path.exists()
+        writer.put(row(1.0))
+        assert writer.flush() and path.exists()
+    finally:
+        writer.close()
+
+
+def test_a_store_that_cannot_be_written_loses_rows_not_requests(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    writer = history.Writer(blocker / DB_NAME)  # its folder cannot be created
+    try:
+        writer.put(row(1.0))
+        writer.put(row(2.0))
+        assert writer.flush()
+        assert writer.dropped == 2
+    finally:
+        writer.close()

@@ -33,6 +33,7 @@ from claude_max.core.events import (
 
 MAX_TEXT = 200  # characters kept of a user agent, model name or error message
 BATCH = 500  # rows per insert transaction at most
+MAX_QUEUED = 100_000  # rows waiting for the writer thread at most
 
 
 @dataclass(slots=True)
@@ -226,19 +227,33 @@ def _row(values: tuple) -> Row:
 
 
 class Writer:
-    """Inserts rows on a thread of its own, batched: `put` only queues."""
+    """Inserts rows on a thread of its own, batched: `put` only queues.
+
+    The store is opened on the first row (a server that answers nothing creates no file);
+    a store that cannot be written loses rows (counted in `dropped`), never a request. At most
+    MAX_QUEUED rows wait: past that (the disk stalls), new rows are dropped too.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.dropped = 0  # rows lost to a failing database
+        self.dropped = 0
         self._queue: queue.SimpleQueue[Row | threading.Event | None] = queue.SimpleQueue()
-        self._db = open_db(path)
+        self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()  # the connection: writer thread vs prune/read callers
         self._thread = threading.Thread(target=self._loop, name="claude-max-history", daemon=True)
         self._thread.start()
 
     def put(self, row: Row) -> None:
+        if self._queue.qsize() >= MAX_QUEUED:
+            self.dropped += 1
+            return
         self._queue.put(row)
+
+    def _connection(self, *, create: bool) -> sqlite3.Connection | None:
+        """The open store (call with the lock held); None if it does not exist yet."""
+        if self._db is None and (create or self.path.exists()):
+            self._db = open_db(self.path)
+        return self._db
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until every row put so far is written (blocking: call it off the loop)."""
@@ -248,17 +263,21 @@ class Writer:
 
     def prune(self, days: float) -> int:
         with self._lock:
-            return prune(self._db, days)
+            db = self._connection(create=False)
+            return 0 if db is None else prune(db, days)
 
     def read(self, since: float, until: float | None = None) -> list[Row]:
         with self._lock:
-            return read(self._db, since, until)
+            db = self._connection(create=False)
+            return [] if db is None else read(db, since, until)
 
     def close(self, timeout: float = 5.0) -> None:
         self._queue.put(None)
         self._thread.join(timeout)
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def _loop(self) -> None:
         stop = False
@@ -282,8 +301,10 @@ class Writer:
             if batch:
                 try:
                     with self._lock:
-                        insert(self._db, batch)
-                except sqlite3.Error:
+                        db = self._connection(create=True)
+                        assert db is not None
+                        insert(db, batch)
+                except (sqlite3.Error, OSError):
                     self.dropped += len(batch)  # a full disk must not take the server down
             for event in waiting:
                 event.set()
