@@ -30,6 +30,6 @@ def test_option_is_in_the_readme(command, option):
     assert mentioned, f"README does not mention `{option}` of `claude-max {command}`"
 
 
-@pytest.mark.parametrize("command", ["serve", "chat", "models", "doctor"])
+@pytest.mark.parametrize("command", ["serve", "chat", "models", "doctor", "stats"])
 def test_command_is_in_the_readme(command):
     assert f"claude-max {command}" in README

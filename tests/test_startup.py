@@ -66,6 +66,7 @@ CASES = {
     "chat --help": (["chat", "--help"], None),
     "serve --help": (["serve", "--help"], None),
     "doctor --help": (["doctor", "--help"], None),
+    "stats --help": (["stats", "--help"], None),
     "TAB bash": ([], BASH_TAB),
     "TAB zsh": ([], ZSH_TAB),
     "TAB chat --model": ([], MODEL_TAB),

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from claude_max import __version__
-from claude_max.commands import chat, doctor, models, serve, sessions, usage
+from claude_max.commands import chat, doctor, models, serve, sessions, stats, usage
 
 app = typer.Typer(
     name="claude-max",
@@ -54,6 +54,7 @@ app.command(rich_help_panel="Manage")(models.models)
 app.command(rich_help_panel="Manage")(usage.usage)
 app.add_typer(sessions.app, name="sessions", rich_help_panel="Manage")
 app.command(rich_help_panel="Manage")(doctor.doctor)
+app.command(rich_help_panel="Manage")(stats.stats)
 
 
 def _plain_completion_help() -> None:

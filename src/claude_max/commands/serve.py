@@ -139,6 +139,16 @@ def serve(
             rich_help_panel=LIMITS,
         ),
     ] = 1024,
+    history_days: Annotated[
+        float,
+        typer.Option(
+            envvar="CLAUDE_MAX_HISTORY_DAYS",
+            min=0,
+            help="Days the request history (figures only, for stats and the dashboard) is "
+            "kept; 0 records none.",
+            rich_help_panel=LIMITS,
+        ),
+    ] = 30,
     max_concurrency: Annotated[
         int,
         typer.Option(
@@ -277,5 +287,6 @@ def serve(
         continuation_ttl=continuation_ttl,
         continuation_max_mb=continuation_max_mb,
         keepalive=keepalive,
+        history_days=history_days,
     )
     run_server(settings, allow_remote_without_key=allow_remote)

@@ -16,10 +16,12 @@ from claude_max.core.plan import PlanReading
 
 @dataclass(frozen=True, slots=True)
 class Started:
-    """The CLI is up: its session id and the model it resolved."""
+    """The CLI is up: its session id and the model it resolved; `warm` when the process was
+    taken ready from the warm pool (stamped by `run`, for request history and metrics)."""
 
     session_id: str
     model: str
+    warm: bool = False
 
 
 @dataclass(frozen=True, slots=True)

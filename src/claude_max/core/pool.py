@@ -81,6 +81,7 @@ class Pool:
         else:
             self.hits += 1
             adopt(proc)
+            proc.warm = True
         if refill:
             self.fill(spec)
         return proc if proc is not None else await start(spec)

@@ -39,6 +39,7 @@ from claude_max.core.events import (
     PlanUpdate,
     Result,
     SignatureDelta,
+    Started,
     TextDelta,
     TextReset,
     ThinkingDelta,
@@ -135,6 +136,8 @@ async def run(
             elif isinstance(event, PlanUpdate):
                 with contextlib.suppress(OSError):  # for `claude-max usage`, even when stopped
                     plan.save(settings.home, event.reading)
+            elif isinstance(event, Started) and proc.warm:
+                event = replace(event, warm=True)
             yield event
     finally:
         if not finished:

@@ -82,6 +82,7 @@ class CLIProcess:
         self._stderr_task = asyncio.ensure_future(self._drain_stderr())
         self._cleanups: list[Callable[[], None]] = []
         self.model: str | None = None  # the model it was started with (--model)
+        self.warm = False  # taken ready from the warm pool (`Pool.take` sets it)
         self._unread: list[bytes] = []
         self._owner: set[CLIProcess] | None = None
         LIVE.add(self)

@@ -58,6 +58,7 @@ class Settings:
     continuation_ttl: float = 86400.0  # seconds a kept stateless CLI session is kept
     continuation_max_mb: float = 1024.0  # disk the kept stateless CLI sessions may take
     keepalive: float = 15.0  # seconds of stream silence before a keep-alive; 0: none
+    history_days: float = 30.0  # days the request history is kept; 0: none is recorded
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

@@ -21,11 +21,12 @@ from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.pool import Pool
 from claude_max.core.runner import kill_all
 from claude_max.core.settings import Settings
-from claude_max.server import errors, health, observe, routes
+from claude_max.server import errors, health, observe, routes, usage
 from claude_max.server.access import AccessLog
 from claude_max.server.ends import EndWithClient
 from claude_max.server.guard import Guard
 from claude_max.server.limits import Limiter
+from claude_max.server.recording import Observe
 from claude_max.turns.service import TurnService
 
 # What most clients send first: no system prompt, the default model, no limits. The pool starts
@@ -71,6 +72,9 @@ async def _prune_forever(app: Starlette, settings: Settings) -> None:
                     max_age=settings.continuation_ttl,
                     max_bytes=int(settings.continuation_max_mb * 1024 * 1024),
                 )
+        if settings.history_days > 0:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(usage.prune, app, settings.history_days)
         await asyncio.sleep(PRUNE_EVERY)
 
 
@@ -97,6 +101,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         app.state.store_error = None  # (when, why) the store last failed to open
         # what CLIs of an earlier, killed server left behind (pid files, sockets, prompts)
         await asyncio.to_thread(leftovers.sweep, os.environ, settings.tmpdir(), settings.workdir())
+        usage.start(app, settings)  # request history and metrics
         try:
             claude = settings.claude()
         except ClaudeMaxError as exc:
@@ -124,6 +129,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 await app.state.pool.aclose()
             if app.state.store is not None:
                 app.state.store.close()
+            usage.stop(app)
             kill_all()  # whatever uvicorn's graceful shutdown left running
 
     return Starlette(
@@ -144,6 +150,11 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             Route("/models/{model_id:path}", routes.get_model, methods=["GET"]),
             Route("/v1/messages/count_tokens", routes.count_tokens, methods=["POST"]),
             Route("/messages/count_tokens", routes.count_tokens, methods=["POST"]),
+            Route("/metrics", usage.metrics, methods=["GET"]),
+            Route("/v1/claude-max/stats", usage.stats, methods=["GET"]),
+            Route("/", usage.dashboard, methods=["GET"]),
+            Route("/dashboard", usage.dashboard, methods=["GET"]),
+            Route("/dashboard/{name}", usage.asset, methods=["GET"]),
         ],
         exception_handlers={
             ClaudeMaxError: errors.on_claude_max_error,
@@ -153,6 +164,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
         middleware=[
             Middleware(AccessLog),
             Middleware(Guard, settings=settings),
+            Middleware(Observe),
             Middleware(EndWithClient),
         ],
         lifespan=lifespan,

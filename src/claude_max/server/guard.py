@@ -25,6 +25,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 PUBLIC_PATHS = {"/health"}
+# Pages a browser opens: a 401 there asks for the key with the browser's own login prompt
+# (HTTP Basic, any user name, the key as password); the page's fetches then carry it.
+BROWSER_PATHS = {"/", "/dashboard"}
 CORS_HEADERS = (
     "authorization, content-type, x-api-key, anthropic-version, anthropic-beta, x-session-id"
 )
@@ -42,6 +45,18 @@ def is_wildcard(host: str) -> bool:
         return ipaddress.ip_address(host).is_unspecified
     except ValueError:
         return False
+
+
+def _basic_password(credentials: str) -> str | None:
+    """The password of HTTP Basic credentials (base64 of `user:password`)."""
+    import base64
+    import binascii
+
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] if ":" in decoded else None
 
 
 class Guard:
@@ -114,6 +129,8 @@ class Guard:
         auth = headers.get("authorization", "")
         if given is None and auth[:7].lower() == "bearer ":
             given = auth[7:].strip()
+        if given is None and auth[:6].lower() == "basic ":
+            given = _basic_password(auth[6:].strip())
         if given is None:
             return None
         raw = given.encode("latin-1")
@@ -165,6 +182,8 @@ class Guard:
             if (origin and origin in self.origins)
             else []
         )
+        if exc.status == 401 and scope["path"] in BROWSER_PATHS:
+            extra.append((b"www-authenticate", b'Basic realm="claude-max", charset="UTF-8"'))
         await send(
             {
                 "type": "http.response.start",

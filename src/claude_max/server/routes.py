@@ -19,7 +19,7 @@ from claude_max.core import catalog, tokens
 from claude_max.core.errors import InvalidRequest
 from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, ToolUseStart
 from claude_max.protocols import anthropic, openai, responses
-from claude_max.server import keepalive, observe
+from claude_max.server import keepalive, observe, recording
 from claude_max.server.body import read_json
 from claude_max.sessions import stored_responses
 
@@ -121,8 +121,10 @@ async def _answer(
     service: TurnService = request.app.state.turns
     owner = getattr(request.state, "key_label", None) or None  # "": no keys are set
     how = service.continuation(conv, session=session_key(request), owner=owner)
-    watch = observe.observer(request)  # plan reading, extra usage, model, tokens
-    turn = await _unless_disconnected(request, service.open(conv, how, observe=watch))
+    watch = _Watch(request, body)
+    turn = await _unless_disconnected(
+        request, service.open(conv, how, observe=watch, failed=watch.seen.fail)
+    )
     if turn is None:
         return Response(status_code=499)
     if not wants_stream(body):
@@ -147,6 +149,19 @@ async def _answer(
         headers={**SSE_HEADERS, **turn.headers, **extra},
         background=BackgroundTask(turn.aclose),
     )
+
+
+class _Watch:
+    """What the server notes of a run's events: the plan reading, extra usage and the log
+    line's model and tokens (`observe`), the request history and metrics (`recording`)."""
+
+    def __init__(self, request: Request, body: dict[str, Any]) -> None:
+        self.request = request
+        self.seen = recording.observer(request, body)
+
+    def __call__(self, event: Event) -> None:
+        observe.seen(self.request, event)
+        self.seen.see(event)
 
 
 def wants_stream(body: dict[str, Any]) -> bool:

@@ -209,6 +209,39 @@ def m004_responses(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX responses_created ON responses (created_at)")
 
 
+@migration
+def m005_requests(db: sqlite3.Connection) -> None:
+    # Request history (claude_max.usage.history writes and reads it): figures only, never
+    # prompt or answer text; rows older than --history-days are pruned.
+    db.execute(
+        """
+        CREATE TABLE requests (
+            at REAL NOT NULL,
+            protocol TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            client TEXT,
+            key_label TEXT,
+            model_asked TEXT,
+            model TEXT,
+            stream INTEGER,
+            status INTEGER NOT NULL,
+            error TEXT,
+            error_message TEXT,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+            cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            ttft_ms REAL,
+            duration_ms REAL NOT NULL,
+            warm INTEGER,
+            session_id TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX requests_at ON requests (at)")
+
+
 def _applied(db: sqlite3.Connection) -> set[str]:
     exists = db.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'"

@@ -20,6 +20,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING
 
 from claude_max.core.conversation import Conversation
+from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.events import Event, Result, Started, gather
 from claude_max.core.run import Interrupt, Reply, complete, run
 from claude_max.core.settings import Settings
@@ -73,10 +74,13 @@ class TurnService:
         how: Continuation = STATELESS,
         *,
         observe: Callable[[Event], None] | None = None,
+        failed: Callable[[ClaudeMaxError], None] | None = None,
     ) -> Turn:
         """Lock, take a slot and plan; the caller must `aclose()` the turn (or use it with
         `async with`). Cancelled or failed half-way, it lets go of what it took. `observe`
-        sees every event of the run (the server's plan reading, logs and history)."""
+        sees every event of the run (the server's plan reading, logs and history); `failed`,
+        the error that ends a run after its events began (a stream then ends with an error
+        event rather than an HTTP status)."""
         held = contextlib.AsyncExitStack()
         try:
             if how.lock is not None:
@@ -84,7 +88,7 @@ class TurnService:
                 await held.enter_async_context(store.alock(key))
             if self._slot is not None:
                 await held.enter_async_context(self._slot())
-            return Turn(self, how.plan(conv), held, observe)
+            return Turn(self, how.plan(conv), held, observe, failed)
         except BaseException:
             await held.aclose()
             raise
@@ -110,9 +114,11 @@ class Turn:
         plan: Plan,
         held: contextlib.AsyncExitStack,
         observe: Callable[[Event], None] | None = None,
+        failed: Callable[[ClaudeMaxError], None] | None = None,
     ) -> None:
         self._service = service
         self._observe = observe
+        self._failed = failed
         self.plan = plan
         self._held = held
         self._text = ""
@@ -148,9 +154,14 @@ class Turn:
             interrupt=self.interrupt,
         )
         async with contextlib.aclosing(stream):
-            async for event in stream:
-                self._see(event)
-                yield event
+            try:
+                async for event in stream:
+                    self._see(event)
+                    yield event
+            except ClaudeMaxError as exc:
+                if self._failed is not None:
+                    self._failed(exc)
+                raise
 
     async def complete(self) -> Reply:
         service = self._service

@@ -1,0 +1,1 @@
+"""Usage: request history, the stats report, plan readings, Prometheus metrics."""
