@@ -6,6 +6,7 @@ so `--help`, `--version` and TAB completion stay fast.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Annotated
@@ -67,17 +68,58 @@ def _plain_completion_help() -> None:
 
 
 def main() -> None:
-    """Entry point: run the app, rendering ClaudeMaxError as `Error: ...` plus a hint."""
+    """Entry point, and the terminal face's one error boundary: usage errors, ClaudeMaxError
+    and anything unexpected end as `Error: ...` plus a hint on stderr, never a traceback
+    (unless --debug / CLAUDE_MAX_DEBUG=1)."""
     from claude_max.core.errors import ClaudeMaxError
+    from claude_max.terminal import console
+
+    ClickException, NoArgsIsHelpError = _click_exceptions()
 
     if os.environ.get("_CLAUDE_MAX_COMPLETE", "").startswith(("complete_zsh", "complete_fish")):
         _plain_completion_help()
     try:
-        app()
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError:  # the help is already printed
+        sys.exit(2)
+    except ClickException as exc:  # usage errors: exit 2
+        console.report(exc.format_message(), _usage_hint(exc))
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print(file=sys.stderr)
+        sys.exit(130)
     except ClaudeMaxError as exc:
-        if os.environ.get("CLAUDE_MAX_DEBUG"):
+        if console.debug_enabled():
             raise
-        print(f"Error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(exc.hint, file=sys.stderr)
+        console.report(exc.message, exc.hint)
         sys.exit(1)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # `claude-max ... | head`: the reader went away
+            sys.exit(1)
+        if console.debug_enabled():
+            raise
+        console.report(console.describe_os_error(exc), console.DEBUG_HINT)
+        sys.exit(1)
+    except Exception as exc:
+        if console.debug_enabled():
+            raise
+        console.report(f"unexpected {type(exc).__name__}: {exc}", console.DEBUG_HINT)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> tuple[type[Exception], type[Exception]]:
+    """typer 0.28 vendors click as typer._click (private); typer.BadParameter's bases say which
+    ClickException it raises, so this works with either."""
+    try:
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+    except ImportError:  # pragma: no cover - a typer that uses click itself
+        from click.exceptions import ClickException, NoArgsIsHelpError
+    return ClickException, NoArgsIsHelpError
+
+
+def _usage_hint(exc: Exception) -> str:
+    """`Try: claude-max serve --help`, naming the command the user typed."""
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None) or "claude-max"
+    return f"Try: {path} --help"

@@ -115,7 +115,7 @@ def test_error_results_map_to_one_exception(name, kind, status):
 def test_not_logged_in_hints_at_login():
     [result] = of(parse("no_credentials_stream_json"), Result)
     error = error_for(result)
-    assert error.hint == "Run: claude /login"
+    assert error.hint == "Run: claude auth login"
 
 
 def test_garbage_lines_are_ignored():

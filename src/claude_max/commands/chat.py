@@ -97,7 +97,9 @@ def chat(
         Path | None,
         typer.Option(
             envvar="CLAUDE_MAX_CWD",
-            help="Working directory for the CLI.",
+            exists=True,
+            file_okay=False,
+            help="Working directory for the CLI (an existing directory).",
             rich_help_panel="Claude CLI",
         ),
     ] = None,
@@ -117,9 +119,16 @@ def chat(
     from claude_max.terminal import console
     from claude_max.terminal.oneshot import Request, run_once
 
+    if continue_ and resume:
+        console.error(
+            "-c/--continue and -r/--resume cannot be combined",
+            "Use one: -c continues the latest chat, -r ID the chat with that id",
+        )
+        raise typer.Exit(2)
     settings = Settings.from_env(claude_path=claude_path, cwd=cwd)
     try:
         cli_model = catalog.resolve(model) if model else None
+        settings.ensure_home()
     except ClaudeMaxError as exc:
         console.fail(exc)
     piped = None if console.stdin_is_interactive() else sys.stdin.read()

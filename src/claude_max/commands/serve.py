@@ -18,7 +18,14 @@ def serve(
         str, typer.Option(envvar="CLAUDE_MAX_HOST", help="Address to bind.", rich_help_panel=NET)
     ] = DEFAULT_HOST,
     port: Annotated[
-        int, typer.Option(envvar="CLAUDE_MAX_PORT", help="Port to listen on.", rich_help_panel=NET)
+        int,
+        typer.Option(
+            envvar="CLAUDE_MAX_PORT",
+            min=0,
+            max=65535,
+            help="Port to listen on (0: any free port).",
+            rich_help_panel=NET,
+        ),
     ] = DEFAULT_PORT,
     api_key: Annotated[
         str | None,
@@ -51,7 +58,10 @@ def serve(
         Path | None,
         typer.Option(
             envvar="CLAUDE_MAX_CWD",
-            help="Working directory for the CLI (default: a private one in the data dir).",
+            exists=True,
+            file_okay=False,
+            help="Working directory for the CLI, an existing one (default: a private one in "
+            "the data dir).",
             rich_help_panel=CLI,
         ),
     ] = None,

@@ -17,6 +17,10 @@ the terminal face prints `Error: <message>` and the hint. Nothing else decides a
 
 from __future__ import annotations
 
+# One wording for the two fixes a user meets most, wherever they are printed.
+INSTALL_CLI = "npm install -g @anthropic-ai/claude-code"
+LOGIN_HINT = "Run: claude auth login"  # the CLI's own advice (`claude auth status --text`)
+
 
 class ClaudeMaxError(Exception):
     """Base class: a message for the user and an optional one-line hint."""

@@ -257,11 +257,11 @@ def error_for(result: Result) -> Exception | None:
     if "Not logged in" in message or (
         status is None and raw.get("error") == "authentication_failed"
     ):
-        return errors.CLIAuthError(
-            "The Claude Code CLI is not logged in.", hint="Run: claude /login"
-        )
+        return errors.CLIAuthError("The Claude Code CLI is not logged in.", hint=errors.LOGIN_HINT)
     if status == 401 or status == 403:
-        return errors.CLIAuthError(message, hint="Run: claude /login  (or check the CLI's API key)")
+        return errors.CLIAuthError(
+            message, hint=f"{errors.LOGIN_HINT}  (or check the CLI's API key)"
+        )
     if status == 404:
         if "model" in message:
             return errors.ModelNotFound(result.model or "?", hint=message)

@@ -30,6 +30,10 @@ def check_port(host: str, port: int) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
+        except OverflowError:
+            raise ClaudeMaxError(
+                f"port {port} is out of range", hint="Use a port from 1 to 65535 (0: any free)"
+            ) from None
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ClaudeMaxError(
@@ -72,6 +76,8 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
             "it could spend your subscription",
             hint="Set --api-key (or CLAUDE_MAX_API_KEY), or pass --allow-remote-without-key",
         )
+    settings.ensure_home()
+    settings.workdir()  # a missing --cwd fails here, not on the first request
     check_port(settings.host, settings.port)
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
     print(banner(settings, f"http://{host}:{settings.port}"), file=sys.stderr, flush=True)
