@@ -1,6 +1,7 @@
 """`claude-max chat`: one prompt, piped text, or an interactive chat; same core as the server."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer would eval each string annotation twice
+# when it builds the command (18-33 ms under load); evaluated once here it costs ~1 ms.
 
 import sys
 from pathlib import Path
