@@ -22,10 +22,13 @@ from claude_max import __version__
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("CLAUDE_MAX_INSTALL_TESTS") != "1",
-    reason="installs from a fresh clone (minutes): set CLAUDE_MAX_INSTALL_TESTS=1",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        os.environ.get("CLAUDE_MAX_INSTALL_TESTS") != "1",
+        reason="installs from a fresh clone (minutes): set CLAUDE_MAX_INSTALL_TESTS=1",
+    ),
+    pytest.mark.timeout(900),
+]
 
 
 def block(name: str) -> str:

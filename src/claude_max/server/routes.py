@@ -65,7 +65,10 @@ def _models_protocol(request: Request) -> ModuleType:
 
 
 async def list_models(request: Request) -> JSONResponse:
-    return JSONResponse(_models_protocol(request).model_list(catalog.listed()))
+    protocol = _models_protocol(request)
+    if protocol is anthropic:  # the Models API pages its list; OpenAI's has no paging
+        return JSONResponse(anthropic.model_list(catalog.listed(), request.query_params))
+    return JSONResponse(protocol.model_list(catalog.listed()))
 
 
 async def get_model(request: Request) -> JSONResponse:
