@@ -425,6 +425,8 @@ def test_a_held_lock_makes_others_busy(store: SessionStore, db_path: Path) -> No
                 pass
         assert (exc.value.status, exc.value.kind) == (409, "invalid_request_error")
         assert exc.value.pid == os.getpid()
+        assert "pid" not in exc.value.message and str(os.getpid()) not in exc.value.message
+        assert exc.value.hint and "Retry when" in exc.value.hint
         with SessionStore(db_path) as other, pytest.raises(SessionBusy):
             with other.lock("k"):
                 pass

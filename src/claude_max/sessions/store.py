@@ -87,10 +87,11 @@ class SessionBusy(ClaudeMaxError):
     kind = "invalid_request_error"
 
     def __init__(self, id: str, *, pid: int | None = None) -> None:
-        holder = f" (pid {pid})" if pid else ""
+        # The holder's pid stays an attribute (for logs): the user can do nothing with it.
         super().__init__(
-            f"Session {short_id(id)} is busy: another request is running a turn on it{holder}.",
-            hint="Wait for that turn to finish, then retry.",
+            f"Session {short_id(id)} is busy: another request or chat is answering a turn in it.",
+            hint="Retry when that answer has finished, or continue in a new session "
+            "(a request without X-Session-Id, a chat without -r/-c)",
         )
         self.id = id
         self.pid = pid
