@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from claude_max.completions import complete_model
+from claude_max.completions import complete_model, complete_session
 from claude_max.core.settings import Settings
 
 
@@ -83,6 +83,7 @@ def chat(
             "-r",
             "--resume",
             help="Continue the chat with this id (a unique prefix is enough).",
+            autocompletion=complete_session,
             rich_help_panel="Session",
         ),
     ] = None,
