@@ -57,6 +57,9 @@ class StreamParser:
         self._done_usage = Usage()  # usage of finished upstream messages
         self._current_usage = Usage()  # of the message being streamed
         self.text = ""  # the answer so far, as yielded
+        # The model that answered this turn. The result's modelUsage covers the whole session
+        # (a resumed session switched to another model lists both, the first model first).
+        self._turn_model = ""
 
     @property
     def usage(self) -> Usage:
@@ -110,6 +113,7 @@ class StreamParser:
         if etype == "message_start":
             message = event.get("message") or {}
             self.model = message.get("model") or self.model
+            self._turn_model = message.get("model") or self._turn_model
             self._current_usage = usage_from(message.get("usage"))
             return [self.usage]
         key = (message_id or "", int(event.get("index") or 0))
@@ -184,7 +188,10 @@ class StreamParser:
         if obj.get("is_api_error_message"):
             return []  # the result line carries the error
         message = obj.get("message") or {}
-        if message.get("model") == "<synthetic>" or message.get("id") in self._streamed:
+        if message.get("model") == "<synthetic>":
+            return []
+        self._turn_model = message.get("model") or self._turn_model
+        if message.get("id") in self._streamed:
             return []
         events: list[Event] = []
         for block in message.get("content") or []:
@@ -226,7 +233,8 @@ class StreamParser:
         if usage == Usage() and self.usage != Usage():
             usage = self.usage  # an interrupted turn reports zeros; keep what streamed
         model_usage = obj.get("modelUsage") or {}
-        model = next(iter(model_usage), None) or self.model
+        model = self._turn_model or next(iter(model_usage), None) or self.model
+        self._turn_model = ""
         return Result(
             text=self.text,
             stop_reason=obj.get("stop_reason"),
