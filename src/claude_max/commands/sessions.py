@@ -159,9 +159,9 @@ def show(
         parts.append(f"{who}\n\n{turn['text']}")
     text = "\n\n---\n\n".join(parts)
     if console.stdout_is_interactive():
-        from rich.markdown import Markdown
+        from claude_max.terminal.render import markdown
 
-        console.stdout_console().print(Markdown(text))
+        console.stdout_console().print(markdown(text))
     else:
         sys.stdout.write(text + "\n")
 
