@@ -96,3 +96,30 @@ def test_everyday_commands_import_nothing_heavy(case):
         else "import them inside the command body that needs them"
     )
     assert not found, f"`claude-max {case}` imports {found}: {hint}"
+
+
+# What each everyday command may load of claude-max's own commands: `--version` answers before
+# typer is imported; a command builds only itself (typer's build of all seven cost as much as
+# importing typer); `--help` lists, so builds, them all.
+ONLY = {
+    "--version": set(),
+    "models": {"claude_max.commands.models"},
+    "models --json": {"claude_max.commands.models"},
+    "TAB bash": {"claude_max.commands.models"},  # `claude-max mo`: only what starts with mo
+    "TAB chat --model": {"claude_max.commands.chat"},
+    "doctor --help": {"claude_max.commands.doctor"},
+}
+COMMAND_MODULES = {
+    f"claude_max.commands.{name}" for name in ("chat", "serve", "models", "doctor", "sessions")
+}
+
+
+@pytest.mark.parametrize("case", list(ONLY))
+def test_a_command_loads_only_itself(case):
+    args, env = CASES[case]
+    if env and not SCRIPT.exists():
+        pytest.skip(f"no console script at {SCRIPT}")
+    names = imported(args, env)
+    assert names & COMMAND_MODULES == ONLY[case]
+    if case == "--version":
+        assert "typer" not in names

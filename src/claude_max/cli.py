@@ -1,60 +1,27 @@
-"""The `claude-max` command: registers the commands; imports nothing heavy.
+"""The `claude-max` command's entry point and its one error boundary; imports nothing heavy.
 
-Command modules load their heavy dependencies (uvicorn, starlette, rich) inside their bodies,
-so `--help`, `--version` and TAB completion stay fast.
+`--version` answers before typer is imported; the app (`commands/root.py`) builds a command
+only when it is used, and command modules load uvicorn, starlette and rich inside their
+bodies, so `--help`, `--version` and TAB completion stay fast (bench/startup.py).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
-from typing import Annotated
-
-import typer
+from typing import Any
 
 from claude_max import __version__
-from claude_max.commands import chat, doctor, models, serve, sessions, stats, usage
-
-app = typer.Typer(
-    name="claude-max",
-    help="Use a Claude Max subscription from any OpenAI- or Anthropic-compatible client.",
-    no_args_is_help=True,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
-)
 
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"claude-max {__version__}")
-        raise typer.Exit()
+def __getattr__(name: str) -> Any:
+    """`claude_max.cli.app`, imported only when asked for (typer costs ~60 ms)."""
+    if name == "app":
+        from claude_max.commands.root import app
 
-
-@app.callback()
-def root(
-    version: Annotated[
-        bool | None,
-        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version."),
-    ] = None,
-    debug: Annotated[
-        bool,
-        typer.Option(
-            "--debug", envvar="CLAUDE_MAX_DEBUG", help="Show tracebacks instead of short errors."
-        ),
-    ] = False,
-) -> None:
-    """Use a Claude Max subscription from any OpenAI- or Anthropic-compatible client."""
-    if debug:
-        os.environ["CLAUDE_MAX_DEBUG"] = "1"
-
-
-app.command(rich_help_panel="Chat")(chat.chat)
-app.command(rich_help_panel="Server")(serve.serve)
-app.command(rich_help_panel="Manage")(models.models)
-app.command(rich_help_panel="Manage")(usage.usage)
-app.add_typer(sessions.app, name="sessions", rich_help_panel="Manage")
-app.command(rich_help_panel="Manage")(doctor.doctor)
-app.command(rich_help_panel="Manage")(stats.stats)
+        return app
+    raise AttributeError(name)
 
 
 def _plain_completion_help() -> None:
@@ -68,18 +35,96 @@ def _plain_completion_help() -> None:
         classes._sanitize_help_text = lambda text: text
 
 
-def main() -> None:
-    """Entry point: run the app, rendering ClaudeMaxError as `Error: ...` plus a hint."""
-    from claude_max.core.errors import ClaudeMaxError
+def _light_help_renderer() -> None:
+    """typer.rich_utils imports rich.markdown (markdown-it) and rich.traceback (pygments) at
+    import for markup mode "markdown" and pretty tracebacks; claude-max uses neither, and they
+    are most of `--help`'s time. Stand-ins serve that one import, then leave, so any later
+    `import rich.markdown` (chat renders Markdown) loads the real module."""
+    import types
 
-    if os.environ.get("_CLAUDE_MAX_COMPLETE", "").startswith(("complete_zsh", "complete_fish")):
-        _plain_completion_help()
+    if "typer.rich_utils" in sys.modules:
+        return
+    stand_ins = {}
+    for module, name in (("rich.markdown", "Markdown"), ("rich.traceback", "Traceback")):
+        if module not in sys.modules:
+            stand_ins[module] = types.ModuleType(module)
+            setattr(stand_ins[module], name, type(name, (), {}))
+    sys.modules.update(stand_ins)
     try:
-        app()
+        import typer.rich_utils  # noqa: F401
+    except ImportError:  # pragma: no cover - a typer that moved it: nothing to speed up
+        pass
+    finally:
+        for module, stand_in in stand_ins.items():
+            if sys.modules.get(module) is stand_in:
+                del sys.modules[module]
+
+
+def main() -> None:
+    """Entry point, and the terminal face's one error boundary: usage errors, ClaudeMaxError
+    and anything unexpected end as `Error: ...` plus a hint on stderr, never a traceback
+    (unless --debug / CLAUDE_MAX_DEBUG=1)."""
+    if sys.argv[1:] in (["--version"], ["-V"]):  # before typer: 20 ms instead of 80
+        print(f"claude-max {__version__}")
+        return
+    import typer
+
+    from claude_max.commands.root import app
+    from claude_max.core.errors import ClaudeMaxError
+    from claude_max.terminal import console
+
+    ClickException, NoArgsIsHelpError = _click_exceptions()
+
+    completing = os.environ.get("_CLAUDE_MAX_COMPLETE", "")
+    if completing.startswith(("complete_zsh", "complete_fish")):
+        _plain_completion_help()
+    elif not completing and (not sys.argv[1:] or {"-h", "--help"} & set(sys.argv[1:])):
+        _light_help_renderer()
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError:  # the help is already printed
+        sys.exit(2)
+    except ClickException as exc:  # usage errors: exit 2
+        console.report(exc.format_message(), _usage_hint(exc))
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print(file=sys.stderr)
+        sys.exit(130)
     except ClaudeMaxError as exc:
-        if os.environ.get("CLAUDE_MAX_DEBUG"):
+        if console.debug_enabled():
             raise
-        print(f"Error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(exc.hint, file=sys.stderr)
+        console.report(exc.message, exc.hint)
         sys.exit(1)
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # `claude-max ... | head`: the reader went away
+            sys.exit(1)
+        if console.debug_enabled():
+            raise
+        console.report(console.describe_os_error(exc), console.DEBUG_HINT)
+        sys.exit(1)
+    except Exception as exc:
+        if console.debug_enabled():
+            raise
+        console.report(f"unexpected {type(exc).__name__}: {exc}", console.DEBUG_HINT)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> tuple[Any, Any]:
+    """typer 0.28 vendors click as typer._click (private); typer.BadParameter's bases say which
+    ClickException it raises, so this works with either."""
+    try:
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+    except ImportError:  # pragma: no cover - a typer that uses click itself
+        from click.exceptions import (  # type: ignore[assignment]
+            ClickException,
+            NoArgsIsHelpError,
+        )
+    return ClickException, NoArgsIsHelpError
+
+
+def _usage_hint(exc: Exception) -> str:
+    """`Try: claude-max serve --help`, naming the command the user typed."""
+    ctx = getattr(exc, "ctx", None)
+    path = getattr(ctx, "command_path", None) or "claude-max"
+    return f"Try: {path} --help"

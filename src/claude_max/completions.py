@@ -45,6 +45,33 @@ def complete_model(incomplete: str) -> list[str]:
     return [name for name in (*aliases, *ids) if name.startswith(prefix)]
 
 
+def complete_session(incomplete: str) -> list[tuple[str, str]]:
+    """Values for a session id (`sessions show`, `sessions delete`, `chat -r`): the short ids
+    the list shows, newest first, with the title as help. Reads the store only if it exists
+    (a TAB never creates one) and never fails a TAB."""
+    from claude_max.core.ids import short_id
+    from claude_max.core.settings import default_home
+    from claude_max.sessions.store import DB_NAME, SessionStore
+
+    path = default_home() / DB_NAME
+    if not path.exists():
+        return []
+    try:
+        store = SessionStore(path)
+        try:
+            found = store.recent(limit=200)
+        finally:
+            store.close()
+    except Exception:  # a locked or broken store: no candidates, no traceback in the shell
+        return []
+    needle = incomplete.lower()
+    return [
+        (short_id(s.id), s.title)
+        for s in found
+        if s.id.lower().startswith(needle) or short_id(s.id).lower().startswith(needle)
+    ]
+
+
 def script(shell: str) -> str:
     """The completion script for `shell` (bash, zsh or fish), as the app generates it."""
     from typer.testing import CliRunner

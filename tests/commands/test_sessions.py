@@ -72,3 +72,40 @@ def test_show_unknown_is_a_clear_error(invoke, fake_cli):
     result = invoke("sessions", "show", "nope")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error:")
+
+
+def test_list_ls_and_rm_aliases(invoke, fake_cli):
+    first = chat_json(invoke, "one")["session_id"]
+    second = chat_json(invoke, "two")["session_id"]
+    plain = invoke("sessions", "--json")
+    for alias in ("list", "ls"):
+        result = invoke("sessions", alias, "--json")
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout) == json.loads(plain.stdout)
+    assert len(json.loads(invoke("sessions", "ls", "-n", "1", "--json").stdout)) == 1
+    removed = invoke("sessions", "rm", "-y", "--json", first)
+    assert removed.exit_code == 0, removed.stderr
+    assert json.loads(removed.stdout) == {"deleted": [first]}
+    assert [s["id"] for s in json.loads(invoke("sessions", "list", "--json").stdout)] == [second]
+    help_text = invoke("sessions", "--help").stdout
+    assert " list " in help_text and " ls " not in help_text and " rm " not in help_text
+
+
+def test_session_ids_complete(invoke, fake_cli, monkeypatch):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    session = chat_json(invoke, "a title to find")["session_id"]
+    script = Path(sys.executable).parent / "claude-max"
+    for words, cword in (
+        ("claude-max sessions show ", "3"),
+        ("claude-max sessions rm ", "3"),
+        (f"claude-max chat -r {session[:2]}", "3"),
+    ):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("_CLAUDE_MAX")}
+        env |= {"_CLAUDE_MAX_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword}
+        result = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [session[:8]], words

@@ -115,7 +115,7 @@ def test_error_results_map_to_one_exception(name, kind, status):
 def test_not_logged_in_hints_at_login():
     [result] = of(parse("no_credentials_stream_json"), Result)
     error = error_for(result)
-    assert error.hint == "Run: claude /login"
+    assert error.hint == "Run: claude auth login"
 
 
 def test_garbage_lines_are_ignored():
@@ -197,3 +197,35 @@ def test_streamed_tool_use_blocks_become_start_fragments_and_the_whole_call():
 def test_structured_output_result_carries_the_object():
     [result] = of(parse("json_schema_structured_output"), Result)
     assert result.raw["structured_output"] == {"name": "Ada"}
+
+
+def test_the_model_of_this_turn_not_the_sessions_first():
+    """A resumed session switched to haiku: modelUsage lists opus first (the whole session)."""
+    import json
+
+    parser = StreamParser()
+    lines = [
+        {"type": "system", "subtype": "init", "session_id": "s", "model": "claude-opus-5-5"},
+        {
+            "type": "stream_event",
+            "event": {
+                "type": "message_start",
+                "message": {"id": "m1", "model": "claude-haiku-5-5", "usage": {}},
+            },
+            "api_message_id": "m1",
+        },
+        {
+            "type": "assistant",
+            "message": {"id": "m1", "model": "claude-haiku-5-5", "content": []},
+        },
+        {
+            "type": "result",
+            "subtype": "success",
+            "session_id": "s",
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+            "modelUsage": {"claude-opus-5-5": {}, "claude-haiku-5-5": {}},
+        },
+    ]
+    events = [e for line in lines for e in parser.feed(json.dumps(line))]
+    [result] = of(events, Result)
+    assert result.model == "claude-haiku-5-5"

@@ -55,7 +55,7 @@ def test_cli_failures_before_the_first_token(client, fake_cli, scenario, status,
 def test_not_logged_in_says_how_to_log_in(client, fake_cli):
     fake_cli.use("transcript:no_credentials_stream_json")
     response = client.post(OPENAI[0], json=OPENAI[1])
-    assert "claude /login" in response.json()["error"]["message"]
+    assert "claude auth login" in response.json()["error"]["message"]
 
 
 def test_exit_without_output_reports_stderr(client, fake_cli):

@@ -35,9 +35,44 @@ def test_models_anthropic_shape(client):
     assert body["first_id"] == "claude-opus-5-5"
     assert body["data"][0]["type"] == "model"
     one = client.get("/v1/models/claude-code-cli/claude-sonnet-4", headers=headers).json()
-    assert one["id"] == "sonnet"
+    assert one["id"] == "claude-code-cli/claude-sonnet-4"  # the id asked for
     missing = client.get("/v1/models/gpt-4o", headers=headers)
     assert missing.status_code == 404 and missing.json()["type"] == "error"
+
+
+ANTHROPIC = {"anthropic-version": "2023-06-01"}
+
+
+@pytest.mark.parametrize("asked", ["claude-opus-4-20250514", "claude-opus-4", "opus", "OPUS"])
+def test_a_model_is_answered_under_the_id_asked_for(client, asked):
+    one = client.get(f"/v1/models/{asked}", headers=ANTHROPIC).json()
+    assert one["id"] == asked
+    assert one["display_name"].startswith("Claude Opus 5.5")
+    assert client.get(f"/v1/models/{asked}").json()["id"] == asked
+
+
+def test_anthropic_model_list_pages(client):
+    everything = client.get("/v1/models", headers=ANTHROPIC).json()
+    ids = [m["id"] for m in everything["data"]]
+    assert len(ids) > 3 and everything["has_more"] is False
+    first = client.get("/v1/models?limit=3", headers=ANTHROPIC).json()
+    assert [m["id"] for m in first["data"]] == ids[:3]
+    assert first["has_more"] is True and first["last_id"] == ids[2]
+    second = client.get(f"/v1/models?limit=3&after_id={ids[2]}", headers=ANTHROPIC).json()
+    assert [m["id"] for m in second["data"]] == ids[3:6]
+    back = client.get(f"/v1/models?limit=2&before_id={ids[3]}", headers=ANTHROPIC).json()
+    assert [m["id"] for m in back["data"]] == ids[1:3] and back["has_more"] is True
+    last = client.get(f"/v1/models?after_id={ids[-2]}", headers=ANTHROPIC).json()
+    assert [m["id"] for m in last["data"]] == ids[-1:] and last["has_more"] is False
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=1001", "limit=x", "after_id=nope", "after_id=opus&before_id=opus"]
+)
+def test_anthropic_model_list_rejects_bad_paging(client, query):
+    response = client.get(f"/v1/models?{query}", headers=ANTHROPIC)
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
 
 
 def sse_data(text: str) -> list:

@@ -421,6 +421,8 @@ def test_a_held_lock_makes_others_busy(store: SessionStore, db_path: Path) -> No
             with store.lock("k"):
                 pass
         assert (exc.value.status, exc.value.kind) == (409, "invalid_request_error")
+        assert "pid" not in exc.value.message
+        assert exc.value.hint and "Retry when" in exc.value.hint
         with SessionStore(db_path) as other, pytest.raises(SessionBusy):
             with other.lock("k"):
                 pass

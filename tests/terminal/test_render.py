@@ -51,3 +51,35 @@ def test_plain_output_is_exact(monkeypatch):
         renderer.feed(TextDelta(piece))
     renderer.close()
     assert out.getvalue() == "# Title\n\n**b**\n"
+
+
+def test_markdown_keeps_single_line_breaks(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    console = Console(file=out, force_terminal=False, width=60)  # no live-view traces
+    renderer = StreamRenderer(Output(markdown=True, spinner=False, thinking=False), out=console)
+    renderer.feed(TextDelta("Roses are **red**,\nviolets are blue.\n\n221B Baker Street\nLondon\n"))
+    renderer.close()
+    lines = [line.strip() for line in ANSI.sub("", out.getvalue()).splitlines() if line.strip()]
+    assert lines == ["Roses are red,", "violets are blue.", "221B Baker Street", "London"]
+
+
+def test_usage_line_labels_its_clocks_and_prints_money():
+    from claude_max.core.events import Result, Usage
+    from claude_max.terminal.render import usage_line
+
+    result = Result(
+        "hi", "end_turn", Usage(input_tokens=3, output_tokens=2), "s", "m", duration_ms=599
+    )
+    line = usage_line(result, 2.24, cost=7.669999999999986e-05)
+    assert "2.2s wall (CLI 0.6s)" in line
+    assert "$0.0001 at API list price" in line
+    assert "e-05" not in line
+
+
+def test_json_cost_is_rounded():
+    from claude_max.core.events import Result, Usage
+    from claude_max.terminal.oneshot import _document
+
+    result = Result("hi", "end_turn", Usage(), "s", "m", duration_ms=599)
+    assert _document("hi", result, "s", 7.669999999999986e-05)["cost_usd"] == 7.7e-05

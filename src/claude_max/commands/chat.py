@@ -1,6 +1,7 @@
 """`claude-max chat`: one prompt, piped text, or an interactive chat; same core as the server."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer would eval each string annotation twice
+# when it builds the command (18-33 ms under load); evaluated once here it costs ~1 ms.
 
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from claude_max.completions import complete_model
+from claude_max.completions import complete_model, complete_session
 from claude_max.core.settings import Settings
 
 
@@ -82,6 +83,7 @@ def chat(
             "-r",
             "--resume",
             help="Continue the chat with this id (a unique prefix is enough).",
+            autocompletion=complete_session,
             rich_help_panel="Session",
         ),
     ] = None,
@@ -97,7 +99,9 @@ def chat(
         Path | None,
         typer.Option(
             envvar="CLAUDE_MAX_CWD",
-            help="Working directory for the CLI.",
+            exists=True,
+            file_okay=False,
+            help="Working directory for the CLI (an existing directory).",
             rich_help_panel="Claude CLI",
         ),
     ] = None,
@@ -117,9 +121,16 @@ def chat(
     from claude_max.terminal import console
     from claude_max.terminal.oneshot import Request, run_once
 
+    if continue_ and resume:
+        console.error(
+            "-c/--continue and -r/--resume cannot be combined",
+            "Use one: -c continues the latest chat, -r ID the chat with that id",
+        )
+        raise typer.Exit(2)
     settings = Settings.from_env(claude_path=claude_path, cwd=cwd)
     try:
         cli_model = catalog.resolve(model) if model else None
+        settings.ensure_home()
     except ClaudeMaxError as exc:
         console.fail(exc)
     piped = None if console.stdin_is_interactive() else sys.stdin.read()

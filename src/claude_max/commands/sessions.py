@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from claude_max.completions import complete_session
+
 if TYPE_CHECKING:
     from claude_max.sessions.store import Session, SessionStore
 
@@ -74,8 +76,23 @@ def sessions(
 
       claude-max chat -r 3f2a "and then?"
     """
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        _list(limit, json_)
+
+
+LIMIT = Annotated[int | None, typer.Option("-n", "--limit", min=1, help="Show at most N.")]
+
+
+@app.command("list")
+def list_(limit: LIMIT = None, json_: JSON = False) -> None:
+    """List saved conversations, newest first (as plain `sessions` does)."""
+    _list(limit, json_)
+
+
+app.command("ls", hidden=True)(list_)
+
+
+def _list(limit: int | None, json_: bool) -> None:
     from claude_max.core.ids import short_id
     from claude_max.terminal import console
 
@@ -114,7 +131,12 @@ def _terminal_width() -> int:
 
 @app.command()
 def show(
-    session_id: Annotated[str, typer.Argument(help="A session id or a unique prefix of one.")],
+    session_id: Annotated[
+        str,
+        typer.Argument(
+            help="A session id or a unique prefix of one.", autocompletion=complete_session
+        ),
+    ],
     json_: JSON = False,
 ) -> None:
     """Show a conversation's transcript (Markdown on a terminal)."""
@@ -137,16 +159,19 @@ def show(
         parts.append(f"{who}\n\n{turn['text']}")
     text = "\n\n---\n\n".join(parts)
     if console.stdout_is_interactive():
-        from rich.markdown import Markdown
+        from claude_max.terminal.render import markdown
 
-        console.stdout_console().print(Markdown(text))
+        console.stdout_console().print(markdown(text))
     else:
         sys.stdout.write(text + "\n")
 
 
 @app.command()
 def delete(
-    session_ids: Annotated[list[str], typer.Argument(help="Session ids or unique prefixes.")],
+    session_ids: Annotated[
+        list[str],
+        typer.Argument(help="Session ids or unique prefixes.", autocompletion=complete_session),
+    ],
     yes: Annotated[bool, typer.Option("-y", "--yes", help="Do not ask for confirmation.")] = False,
     json_: JSON = False,
 ) -> None:
@@ -174,6 +199,9 @@ def delete(
     else:
         for s in found:
             print(f"deleted {short_id(s.id)}")
+
+
+app.command("rm", hidden=True)(delete)
 
 
 @app.command()

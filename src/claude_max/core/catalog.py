@@ -136,15 +136,20 @@ def listed() -> list[Model]:
 
 
 def entry(name: str) -> Model:
-    """The entry for /v1/models/{id}; pass-through ids get a minimal one. Raises if unknown."""
-    key = name.strip().lower()
+    """The entry for /v1/models/{id}, under the id that was asked for (clients compare it with
+    what they sent); a name served by another entry says which in its display name. Pass-through
+    ids get a minimal entry. Raises ModelNotFound if unknown."""
+    from dataclasses import replace
+
+    asked = name.strip()
+    key = asked.lower()
     for prefix in _PREFIXES:
         key = key.removeprefix(prefix)
     for model in listed():
         if model.id == key:
-            return model
+            return model if model.id == asked else replace(model, id=asked)
     key = resolve(name)
     for model in listed():
         if model.id == key:
-            return model
-    return Model(key, "", key, 0, 0)
+            return replace(model, id=asked, display_name=f"{model.display_name} (as {model.id})")
+    return Model(asked, "", key, 0, 0)

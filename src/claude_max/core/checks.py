@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claude_max.core import billing, catalog
-from claude_max.core.errors import ClaudeMaxError
+from claude_max.core.errors import INSTALL_CLI, LOGIN_HINT, ClaudeMaxError
 from claude_max.core.settings import DEFAULT_HOST, Settings
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
-INSTALL = "Install: npm install -g @anthropic-ai/claude-code"
+INSTALL = f"Install: {INSTALL_CLI}"
 VERSION_TIMEOUT = 10.0  # `claude --version` takes ~13 ms (CLI.md §6)
 AUTH_TIMEOUT = 20.0  # `claude auth status` takes ~160 ms and never touches the network
 PROBE_PROMPT = "Reply with the single word OK."
@@ -75,7 +75,9 @@ def run_checks(
         with busy("Checking the CLI's login…"):
             auth = check_auth(claude, pass_api_env=settings.pass_api_env)
         yield auth  # outside the spinner: the caller prints it
-        if probe:
+        if auth.detail == NOT_LOGGED_IN:  # one cause, one [fail]: the probe would fail too
+            yield Check("probe", "Live probe", "skip", "skipped: the CLI is not logged in")
+        elif probe:
             with busy(f"Asking the CLI for one token (up to {timeout:g} s)…"):
                 answer = check_probe(settings, timeout)
             yield answer
@@ -179,7 +181,8 @@ def check_version(version: tuple[int, int, int]) -> Check:
 
 # ------------------------------------------------------------------------------- the login
 
-LOGIN = "Run: claude auth login"  # the CLI's own advice (CLI.md §6)
+LOGIN = LOGIN_HINT  # the CLI's own advice (CLI.md §6)
+NOT_LOGGED_IN = "not logged in"
 
 
 def check_auth(claude: str, *, pass_api_env: bool = False) -> Check:
@@ -206,7 +209,7 @@ def check_auth(claude: str, *, pass_api_env: bool = False) -> Check:
         detail = f"`claude auth status` failed (exit code {code}): {why}"
         return Check("auth", title, "fail", detail, "Run: claude auth status", seconds, err)
     if code != 0 or not status.get("loggedIn"):
-        return Check("auth", title, "fail", "not logged in" + note, LOGIN, seconds, err)
+        return Check("auth", title, "fail", NOT_LOGGED_IN + note, LOGIN, seconds, err)
     status_, detail, fix = describe_login(status)
     return Check("auth", title, status_, detail + note, fix, seconds, err)
 

@@ -33,6 +33,10 @@ from __future__ import annotations
 
 from claude_max.core.ids import distinct_short_ids, short_id
 
+# One wording for the two fixes a user meets most, wherever they are printed.
+INSTALL_CLI = "npm install -g @anthropic-ai/claude-code"
+LOGIN_HINT = "Run: claude auth login"  # the CLI's own advice (`claude auth status --text`)
+
 
 class ClaudeMaxError(Exception):
     """Base class: a message for the user and an optional one-line hint."""
@@ -184,14 +188,13 @@ class SessionBusy(ClaudeMaxError):
     status = 409
     kind = "invalid_request_error"
 
-    def __init__(self, id: str, *, pid: int | None = None) -> None:
-        holder = f" (pid {pid})" if pid else ""
+    def __init__(self, id: str) -> None:
         super().__init__(
-            f"Session {short_id(id)} is busy: another request is running a turn on it{holder}.",
-            hint="Wait for that turn to finish, then retry.",
+            f"Session {short_id(id)} is busy: another request or chat is answering a turn in it.",
+            hint="Retry when that answer has finished, or continue in a new session "
+            "(a request without X-Session-Id, a chat without -r/-c)",
         )
         self.id = id
-        self.pid = pid
 
 
 class StoreUnreadable(ClaudeMaxError):

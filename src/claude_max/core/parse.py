@@ -61,6 +61,9 @@ class StreamParser:
         self._current_usage = Usage()  # of the message being streamed
         self.text = ""  # the answer so far, as yielded
         self.plan: PlanReading | None = None  # the latest rate_limit_event of this run
+        # The model that answered this turn. The result's modelUsage covers the whole session
+        # (a resumed session switched to another model lists both, the first model first).
+        self._turn_model = ""
 
     @property
     def usage(self) -> Usage:
@@ -134,6 +137,7 @@ class StreamParser:
         if etype == "message_start":
             message = event.get("message") or {}
             self.model = message.get("model") or self.model
+            self._turn_model = message.get("model") or self._turn_model
             self._current_usage = usage_from(message.get("usage"))
             return [self.usage]
         key = (message_id or "", int(event.get("index") or 0))
@@ -208,7 +212,10 @@ class StreamParser:
         if obj.get("is_api_error_message"):
             return []  # the result line carries the error
         message = obj.get("message") or {}
-        if message.get("model") == "<synthetic>" or message.get("id") in self._streamed:
+        if message.get("model") == "<synthetic>":
+            return []
+        self._turn_model = message.get("model") or self._turn_model
+        if message.get("id") in self._streamed:
             return []
         events: list[Event] = []
         for block in message.get("content") or []:
@@ -250,7 +257,8 @@ class StreamParser:
         if usage == Usage() and self.usage != Usage():
             usage = self.usage  # an interrupted turn reports zeros; keep what streamed
         model_usage = obj.get("modelUsage") or {}
-        model = next(iter(model_usage), None) or self.model
+        model = self._turn_model or next(iter(model_usage), None) or self.model
+        self._turn_model = ""
         return Result(
             text=self.text,
             stop_reason=obj.get("stop_reason"),
@@ -292,11 +300,11 @@ def error_for(result: Result, plan: PlanReading | None = None) -> Exception | No
     if "Not logged in" in message or (
         status is None and raw.get("error") == "authentication_failed"
     ):
-        return errors.CLIAuthError(
-            "The Claude Code CLI is not logged in.", hint="Run: claude /login"
-        )
+        return errors.CLIAuthError("The Claude Code CLI is not logged in.", hint=errors.LOGIN_HINT)
     if status == 401 or status == 403:
-        return errors.CLIAuthError(message, hint="Run: claude /login  (or check the CLI's API key)")
+        return errors.CLIAuthError(
+            message, hint=f"{errors.LOGIN_HINT}  (or check the CLI's API key)"
+        )
     if status == 404:
         if "model" in message:
             return errors.ModelNotFound(result.model or "?", hint=message)

@@ -107,8 +107,11 @@ class CLIProcess:
     async def send(self, obj: Mapping[str, Any]) -> None:
         stdin = self._proc.stdin
         assert stdin is not None
-        stdin.write(json.dumps(obj, ensure_ascii=False).encode() + b"\n")
-        await stdin.drain()
+        # A CLI that died at once (a wrong --claude-path) closes its stdin: the reader then
+        # sees EOF and reports the exit, so a lost pipe here is not an error of its own.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            stdin.write(json.dumps(obj, ensure_ascii=False).encode() + b"\n")
+            await stdin.drain()
 
     def unread(self, line: bytes) -> None:
         """Put back a line read too early: the next `readline` returns it."""

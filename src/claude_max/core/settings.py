@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from claude_max.core import billing
-from claude_max.core.errors import CLINotFound
+from claude_max.core.errors import INSTALL_CLI, ClaudeMaxError, CLINotFound
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -94,20 +94,43 @@ class Settings:
             if not path.is_file() or not os.access(path, os.X_OK):
                 raise CLINotFound(
                     f"The Claude Code CLI was not found at {self.claude_path}.",
-                    hint="Check --claude-path / CLAUDE_MAX_CLAUDE_PATH",
+                    hint="Check --claude-path / CLAUDE_MAX_CLAUDE_PATH, or install the CLI: "
+                    f"{INSTALL_CLI}",
                 )
             return str(path.resolve())
         found = shutil.which("claude")
         if not found:
             raise CLINotFound(
                 "The Claude Code CLI (`claude`) is not on PATH.",
-                hint="Install: npm install -g @anthropic-ai/claude-code  (or pass --claude-path)",
+                hint=f"Install: {INSTALL_CLI}  (or pass --claude-path)",
             )
         return found
 
+    def ensure_home(self) -> None:
+        """Create the data directory, or say in one line why it cannot be (before any
+        banner or request, so the failure is not a traceback halfway through)."""
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            probe = self.home / f".write-test-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            raise ClaudeMaxError(
+                f"the data directory {self.home} is not writable: {exc.strerror or exc}",
+                hint="Set CLAUDE_MAX_HOME to a writable directory, or fix its permissions",
+            ) from None
+
     def workdir(self) -> Path:
-        """The CLI's cwd: private by default, so the model never sees the user's files."""
-        path = self.cwd or self.home / "workspace"
+        """The CLI's cwd: private by default, so the model never sees the user's files.
+        A chosen --cwd must exist: creating a mistyped path would hide the mistake."""
+        if self.cwd is not None:
+            if not self.cwd.is_dir():
+                raise ClaudeMaxError(
+                    f"the working directory {self.cwd} does not exist",
+                    hint="Create it, or pass an existing directory to --cwd / CLAUDE_MAX_CWD",
+                )
+            return self.cwd
+        path = self.home / "workspace"
         path.mkdir(parents=True, exist_ok=True)
         return path
 

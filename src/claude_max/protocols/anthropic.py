@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from claude_max.core import catalog
@@ -405,11 +405,39 @@ def error_body(exc: ClaudeMaxError) -> dict[str, Any]:
     return {"type": "error", "error": {"type": kind, "message": message}}
 
 
-def model_list(models: list[catalog.Model]) -> dict[str, Any]:
-    data = [model_entry(m) for m in models]
+def model_list(
+    models: list[catalog.Model], query: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A page of the list as the Models API pages it: `limit` (1-1000, default 20), and
+    `after_id` or `before_id` (an id of the list) for the next or previous page."""
+    query = query or {}
+    raw = query.get("limit", "20")
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 1000:
+        raise InvalidRequest(
+            f"limit: must be an integer from 1 to 1000, got {raw!r}", param="limit"
+        )
+    after, before = query.get("after_id"), query.get("before_id")
+    if after and before:
+        raise InvalidRequest("give after_id or before_id, not both", param="before_id")
+    ids = [m.id for m in models]
+    for param, value in (("after_id", after), ("before_id", before)):
+        if value and value not in ids:
+            raise InvalidRequest(f"{param}: no model with id {value!r}", param=param)
+    if before:
+        end = ids.index(before)
+        start = max(0, end - limit)
+        page, has_more = models[start:end], start > 0
+    else:
+        start = ids.index(after) + 1 if after else 0
+        page, has_more = models[start : start + limit], start + limit < len(models)
+    data = [model_entry(m) for m in page]
     return {
         "data": data,
-        "has_more": False,
+        "has_more": has_more,
         "first_id": data[0]["id"] if data else None,
         "last_id": data[-1]["id"] if data else None,
     }

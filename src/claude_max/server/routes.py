@@ -41,7 +41,10 @@ def _models_protocol(request: Request) -> ModuleType:
 
 async def list_models(request: Request) -> JSONResponse:
     models = await request.app.state.models.get()  # the CLI's own list, else the catalog's
-    return JSONResponse(_models_protocol(request).model_list(models))
+    protocol = _models_protocol(request)
+    if protocol is anthropic:  # the Models API pages its list; OpenAI's has no paging
+        return JSONResponse(anthropic.model_list(models, request.query_params))
+    return JSONResponse(protocol.model_list(models))
 
 
 async def get_model(request: Request) -> JSONResponse:

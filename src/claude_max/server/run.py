@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from types import FrameType
 from urllib.parse import urlsplit
 
@@ -27,27 +28,56 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def check_port(host: str, port: int) -> None:
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so a busy port is a one-line error and `--port 0`
+    tells us the port the system chose before the banner names it."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise CannotListen(
-                    f"port {port} is already in use (another claude-max serve?)",
-                    hint=f"Try: claude-max serve --port {port + 1}",
-                ) from None
-            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OverflowError:
+        sock.close()
+        raise CannotListen(
+            f"port {port} is out of range", hint="Use a port from 1 to 65535 (0: any free)"
+        ) from None
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CannotListen(
+                f"port {port} is already in use (another claude-max serve?)",
+                hint=f"Try: claude-max serve --port {port + 1}",
+            ) from None
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # Listening from here on: a client that connects as soon as the banner appears waits in
+    # the backlog until uvicorn accepts, rather than being refused.
+    sock.listen(2048)
+    return sock
 
 
-def banner(settings: Settings, base: str) -> str:
+def client_url(host: str, port: int) -> str:
+    """A URL a client can use: an all-interfaces address (0.0.0.0, ::) is no destination,
+    so clients on this machine use loopback."""
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def banner(settings: Settings, base: str | None = None) -> str:
+    """What is listening where, the lines a client needs, and who may use it."""
+    host, port = settings.host, settings.port
+    base = base or client_url(host, port)
+    everywhere = host in ("0.0.0.0", "::", "")
+    where = f"all interfaces, port {port}" if everywhere else base
     lines = [
-        f"claude-max {__version__} listening on {base} (Ctrl-C to stop)",
+        f"claude-max {__version__} listening on {where} (Ctrl-C to stop)",
         f"  export OPENAI_BASE_URL={base}/v1",
         f"  export ANTHROPIC_BASE_URL={base}",
     ]
+    if everywhere:
+        lines.append(f"  from other machines: http://<this machine's address>:{port}")
     if settings.allow_tools:
         lines.append(
             f"  WARNING: agent mode: the model may use {', '.join(settings.allow_tools)} "
@@ -56,13 +86,17 @@ def banner(settings: Settings, base: str) -> str:
     else:
         lines.append("  tools: off (the model cannot act on this machine)")
     labels = [label for label, _ in settings.all_keys()]
-    auth = f"API key required ({', '.join(labels)})" if labels else "none (loopback only)"
-    lines.append(f"  auth: {auth}")
+    if labels:
+        lines.append(f"  auth: API key required ({', '.join(labels)})")
+    elif is_loopback(host):
+        lines.append("  auth: none (loopback only)")
+    else:
+        lines.append("  auth: NONE: anyone who can reach this port can spend your subscription")
     _, words = billing.describe(os.environ, pass_api_env=settings.pass_api_env)
     lines.append(f"  billing: {words}")
-    if not is_loopback(settings.host):
+    if not is_loopback(host):
         lines.append(
-            f"  WARNING: listening on {settings.host}: reachable from other machines"
+            f"  WARNING: listening on {host}: reachable from other machines"
             + ("" if settings.keyed else " WITHOUT AN API KEY")
         )
     return "\n".join(lines)
@@ -100,10 +134,12 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
             "it could spend your subscription",
             hint="Set --api-key (or CLAUDE_MAX_API_KEY), or pass --allow-remote-without-key",
         )
-    check_port(settings.host, settings.port)
+    settings.ensure_home()
+    settings.workdir()  # a missing --cwd fails here, not on the first request
     refuse_self_loop(settings)
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    print(banner(settings, f"http://{host}:{settings.port}"), file=sys.stderr, flush=True)
+    sock = bind(settings.host, settings.port)
+    settings = replace(settings, port=sock.getsockname()[1])  # --port 0: the chosen one
+    print(banner(settings), file=sys.stderr, flush=True)
     logs.configure(settings.log_level, settings.log_format)
     config = uvicorn.Config(
         create_app(settings),
@@ -118,7 +154,8 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
     from claude_max.server import logs
 
     logs.install()  # after uvicorn.Config, which sets up logging
-    _quiet_server_class()(config).run()
+    with sock:
+        _quiet_server_class()(config).run(sockets=[sock])
 
 
 def _quiet_server_class() -> type:

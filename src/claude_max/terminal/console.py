@@ -66,6 +66,22 @@ def fail(exc: ClaudeMaxError, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+DEBUG_HINT = "Run again with --debug for the details"
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`Not a directory: /x/y` rather than `[Errno 20] Not a directory: '/x/y'`."""
+    text = exc.strerror or str(exc)
+    return f"{text}: {exc.filename}" if exc.filename else text
+
+
+def report(message: str, hint: str | None = None) -> None:
+    """The plain form of `error` for the entry point: no Rich import on the way out."""
+    print(f"Error: {message}", file=sys.stderr)
+    if hint:
+        print(hint, file=sys.stderr)
+
+
 def error(message: str, hint: str | None = None) -> None:
     from rich.markup import escape
 

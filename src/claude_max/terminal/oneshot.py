@@ -137,6 +137,6 @@ def _document(answer: str, result: Result, session_id: str | None, cost: float) 
             "cache_read_input_tokens": u.cache_read_input_tokens,
             "cache_creation_input_tokens": u.cache_creation_input_tokens,
         },
-        "cost_usd": cost,
-        "duration_ms": result.duration_ms,
+        "cost_usd": round(cost, 6),  # at API list price; float noise (7.669999e-05) cut
+        "duration_ms": result.duration_ms,  # the CLI's own time; -u also shows wall time
     }

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
     from rich.live import Live
+    from rich.markdown import Markdown
     from rich.status import Status
 
 
@@ -164,11 +165,9 @@ class StreamRenderer:
             self._show_live(rest)
 
     def _print_markdown(self, block: str) -> None:
-        from rich.markdown import Markdown
-
         assert self._out is not None
         with self._out.capture() as captured:
-            self._out.print(Markdown(block))
+            self._out.print(markdown(block))
         lines = captured.get().split("\n")
         # Rendered alone, a block brings its own margins; one blank line between blocks.
         while lines and not _ANSI.sub("", lines[0]).strip():
@@ -185,7 +184,6 @@ class StreamRenderer:
 
     def _show_live(self, text: str) -> None:
         from rich.live import Live
-        from rich.markdown import Markdown
 
         assert self._out is not None
         if self._live is None:
@@ -196,7 +194,7 @@ class StreamRenderer:
                 vertical_overflow="crop",
             )
             self._live.start()
-        self._live.update(Markdown(text), refresh=True)
+        self._live.update(markdown(text), refresh=True)
 
     def _finish_live(self) -> None:
         if self._live is not None:
@@ -204,8 +202,30 @@ class StreamRenderer:
             self._live = None
 
 
+def markdown(text: str) -> Markdown:
+    """Rich Markdown that keeps the line breaks the model wrote: CommonMark joins a paragraph's
+    lines into one ("soft breaks"), which flattens poems, addresses and logs."""
+    from rich.markdown import Markdown
+
+    rendered = Markdown(text)
+    for token in rendered.parsed:
+        for child in token.children or ():
+            if child.type == "softbreak":
+                child.type = "hardbreak"
+    return rendered
+
+
+def money(usd: float) -> str:
+    """`$0.0021`: four decimals (a short turn costs fractions of a cent), never `7.6e-05`."""
+    return f"${max(usd, 0.0):.4f}"
+
+
 def usage_line(result: Result, seconds: float, cost: float | None = None) -> str:
-    """Tokens, time and cost (`cost`: this turn's, where the CLI's figure is a running total)."""
+    """Tokens, time and cost (`cost`: this turn's, where the CLI's figure is a running total).
+
+    Two clocks: the wall time this command waited (CLI start-up included) and the CLI's own
+    `duration_ms` (what `--json` reports). The cost is what the API would charge at list
+    price; a subscription is not billed per token."""
     u = result.usage
     cached = u.cache_read_input_tokens
     tokens_in = u.input_tokens + cached + u.cache_creation_input_tokens
@@ -214,7 +234,10 @@ def usage_line(result: Result, seconds: float, cost: float | None = None) -> str
         f"{u.output_tokens} out",
     ]
     spent = result.cost_usd if cost is None else cost
-    line = f"Tokens: {' · '.join(parts)} · {seconds:.1f}s · ${spent:.4f}"
+    clock = f"{seconds:.1f}s wall"
+    if result.duration_ms is not None:
+        clock += f" (CLI {result.duration_ms / 1000:.1f}s)"
+    line = f"Tokens: {' · '.join(parts)} · {clock} · {money(spent)} at API list price"
     if result.plan is not None:
         from claude_max.terminal.planview import summary
 
