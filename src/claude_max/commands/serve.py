@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from claude_max.core.settings import DEFAULT_HOST, DEFAULT_PORT
+from claude_max.core.settings import DEFAULT_HOST, DEFAULT_PORT, DEFAULTS
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 LOG_FORMATS = ("text", "json")
@@ -112,7 +112,7 @@ def serve(
             "token; 0 disables.",
             rich_help_panel=LIMITS,
         ),
-    ] = 2,
+    ] = DEFAULTS.warm,
     warm_ttl: Annotated[
         float,
         typer.Option(
@@ -121,7 +121,7 @@ def serve(
             help="Seconds an unused warm process is kept.",
             rich_help_panel=LIMITS,
         ),
-    ] = 900,
+    ] = DEFAULTS.warm_ttl,
     auto_continue: Annotated[
         bool,
         typer.Option(
@@ -131,7 +131,7 @@ def serve(
             "its history matches one already answered (instead of seeding it again).",
             rich_help_panel=LIMITS,
         ),
-    ] = True,
+    ] = DEFAULTS.auto_continue,
     continuation_ttl: Annotated[
         float,
         typer.Option(
@@ -140,7 +140,7 @@ def serve(
             help="Seconds the CLI sessions of stateless conversations are kept on disk.",
             rich_help_panel=LIMITS,
         ),
-    ] = 86400,
+    ] = DEFAULTS.continuation_ttl,
     continuation_max_mb: Annotated[
         float,
         typer.Option(
@@ -149,7 +149,7 @@ def serve(
             help="Disk those sessions may take; the oldest go first.",
             rich_help_panel=LIMITS,
         ),
-    ] = 1024,
+    ] = DEFAULTS.continuation_max_mb,
     history_days: Annotated[
         float,
         typer.Option(
@@ -159,7 +159,7 @@ def serve(
             "kept; 0 records none.",
             rich_help_panel=LIMITS,
         ),
-    ] = 30,
+    ] = DEFAULTS.history_days,
     max_concurrency: Annotated[
         int,
         typer.Option(
@@ -168,7 +168,7 @@ def serve(
             help="CLI processes at once (each takes ~190 MB).",
             rich_help_panel=LIMITS,
         ),
-    ] = 4,
+    ] = DEFAULTS.max_concurrency,
     max_queue: Annotated[
         int,
         typer.Option(
@@ -177,7 +177,7 @@ def serve(
             help="Requests that may wait for a slot; past that, 429.",
             rich_help_panel=LIMITS,
         ),
-    ] = 16,
+    ] = DEFAULTS.max_queue,
     idle_timeout: Annotated[
         float,
         typer.Option(
@@ -186,7 +186,7 @@ def serve(
             help="Seconds without output from the CLI before the request fails.",
             rich_help_panel=LIMITS,
         ),
-    ] = 300,
+    ] = DEFAULTS.idle_timeout,
     request_timeout: Annotated[
         float,
         typer.Option(
@@ -195,7 +195,7 @@ def serve(
             help="Seconds a whole answer may take.",
             rich_help_panel=LIMITS,
         ),
-    ] = 900,
+    ] = DEFAULTS.request_timeout,
     keepalive: Annotated[
         float,
         typer.Option(
@@ -205,7 +205,7 @@ def serve(
             "comment for OpenAI); 0 disables.",
             rich_help_panel=LIMITS,
         ),
-    ] = 15,
+    ] = DEFAULTS.keepalive,
     header_timeout: Annotated[
         float,
         typer.Option(
@@ -214,7 +214,7 @@ def serve(
             help="Seconds a client may take to send a request's headers.",
             rich_help_panel=LIMITS,
         ),
-    ] = 10,
+    ] = DEFAULTS.header_timeout,
     max_connections: Annotated[
         int,
         typer.Option(
@@ -224,7 +224,7 @@ def serve(
             "0: a quarter of the file-descriptor limit.",
             rich_help_panel=LIMITS,
         ),
-    ] = 0,
+    ] = DEFAULTS.max_connections,
     max_body_mb: Annotated[
         float,
         typer.Option(
@@ -233,7 +233,7 @@ def serve(
             help="Largest request body, in MB.",
             rich_help_panel=LIMITS,
         ),
-    ] = 32,
+    ] = DEFAULTS.max_body // (1024 * 1024),
     log_level: Annotated[
         str,
         typer.Option(
@@ -241,7 +241,7 @@ def serve(
             help="critical, error, warning, info or debug.",
             rich_help_panel=LOG,
         ),
-    ] = "info",
+    ] = DEFAULTS.log_level,
     log_format: Annotated[
         str,
         typer.Option(
@@ -249,7 +249,7 @@ def serve(
             help="text, or json (one object per line, for log shippers).",
             rich_help_panel=LOG,
         ),
-    ] = "text",
+    ] = DEFAULTS.log_format,
 ) -> None:
     """Start the OpenAI- and Anthropic-compatible server.
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from claude_max.core import billing
 from claude_max.core.errors import INSTALL_CLI, ClaudeMaxError, CLINotFound
@@ -139,3 +140,17 @@ class Settings:
         path = self.home / "tmp"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+class _Defaults:
+    """Each Settings field's default, read by name (`DEFAULTS.warm`): the one source for the
+    defaults that command options show and use."""
+
+    def __getattr__(self, name: str) -> Any:
+        value = Settings.__dataclass_fields__[name].default
+        if value is MISSING:
+            raise AttributeError(f"Settings.{name} has no plain default")
+        return value
+
+
+DEFAULTS = _Defaults()
