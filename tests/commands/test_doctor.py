@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from claude_max.cli import app
-from claude_max.core import checks
+from claude_max.commands import doctor_checks as checks
 
 CHECKS = ["cli", "version", "auth", "probe", "data_dir", "port", "root"]
 PREFIXES = ("[ok]   ", "[warn] ", "[fail] ", "[skip] ")

@@ -1,6 +1,6 @@
 """`claude-max doctor`: is the CLI installed, logged in, able to answer; can we serve here.
 
-The checks live in `core/checks.py`; this module only renders them. The checklist is the
+The checks live in `commands/doctor_checks.py`; this module only renders them. The checklist is the
 command's answer, so it goes to stdout, one line per check as each finishes (flutter doctor's
 shape): `✓` / `!` / `✗` in colour on a terminal, `[ok]` / `[warn]` / `[fail]` otherwise, and
 an indented fix line under every problem. Timings and the CLI's stderr (`-v`) and the spinner
@@ -20,7 +20,7 @@ from claude_max.core.settings import DEFAULT_PORT, Settings
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from claude_max.core.checks import Busy, Check
+    from claude_max.commands.doctor_checks import Busy, Check
 
 SYMBOLS = {"ok": "✓", "warn": "!", "fail": "✗", "skip": "-"}
 COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "skip": "dim"}
@@ -71,7 +71,7 @@ def doctor(
 
       claude-max doctor --json | jq '.[] | select(.status != "ok")'
     """
-    from claude_max.core.checks import run_checks
+    from claude_max.commands.doctor_checks import run_checks
 
     settings = Settings.from_env(claude_path=claude_path, port=port)
     checks: list[Check] = []

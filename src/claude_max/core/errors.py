@@ -250,6 +250,10 @@ class Refused(ClaudeMaxError):
 class CannotListen(ClaudeMaxError):
     """`serve` cannot take its address: in use, not allowed, or unsafe without a key."""
 
+    def __init__(self, message: str, *, hint: str | None = None, cause: OSError | None = None):
+        super().__init__(message, hint=hint)
+        self.cause = cause
+
 
 class ResponseNotFound(ClaudeMaxError):
     """A Responses API response id that is not (or no longer) stored."""

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 
 from claude_max import __version__
 from claude_max.core import billing
-from claude_max.core.checks import LOGIN
+from claude_max.core.errors import LOGIN_HINT as LOGIN
 from claude_max.core.settings import Settings
 
 LOGIN_RECHECK = 60.0

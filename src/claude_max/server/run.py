@@ -47,8 +47,9 @@ def bind(host: str, port: int) -> socket.socket:
             raise CannotListen(
                 f"port {port} is already in use (another claude-max serve?)",
                 hint=f"Try: claude-max serve --port {port + 1}",
+                cause=exc,
             ) from None
-        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror}", cause=exc) from None
     # Listening from here on: a client that connects as soon as the banner appears waits in
     # the backlog until uvicorn accepts, rather than being refused.
     sock.listen(2048)

@@ -14,7 +14,6 @@ import errno
 import json
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from claude_max.core import billing, catalog
-from claude_max.core.errors import INSTALL_CLI, LOGIN_HINT, ClaudeMaxError
+from claude_max.core.errors import INSTALL_CLI, LOGIN_HINT, CannotListen, ClaudeMaxError
 from claude_max.core.settings import DEFAULT_HOST, Settings
 
 Status = Literal["ok", "warn", "fail", "skip"]
@@ -304,13 +303,14 @@ def check_data_dir(home: Path) -> Check:
 
 
 def port_free(port: int, host: str = DEFAULT_HOST) -> OSError | None:
-    """None if `serve` could listen on host:port now (bound as uvicorn does), else the error."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            return exc
+    """None if `serve` could listen on host:port now (bound exactly as `serve` binds), else
+    the error."""
+    from claude_max.server.run import bind
+
+    try:
+        bind(host, port).close()
+    except CannotListen as exc:
+        return exc.cause or OSError(exc.message)
     return None
 
 
