@@ -298,11 +298,12 @@ def test_probe_failure_carries_the_cli_error_and_a_fix(fake_cli, invoke):
 
 def test_probe_is_bounded_by_timeout_and_kills_the_cli(fake_cli, invoke):
     fake_cli.use("hang")
-    result = invoke("doctor", "--timeout", "1", "--json")
+    # 5 s: the fake must have started (and logged its pid) before the probe gives up on it
+    result = invoke("doctor", "--timeout", "5", "--json")
     assert result.exit_code == 1
     probe = by_id(result)["probe"]
     assert probe["status"] == "fail"
-    assert probe["detail"] == "no answer within 1 s"
+    assert probe["detail"] == "no answer within 5 s"
     assert "--timeout" in probe["fix"]
     [run] = fake_cli.calls()
     with pytest.raises(ProcessLookupError):
