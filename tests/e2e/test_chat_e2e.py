@@ -59,4 +59,7 @@ def test_upstream_rate_limit_is_an_error_line(chat, fake_upstream):
     result = chat("hi")
     assert result.returncode == 1
     assert result.stdout == ""
-    assert result.stderr.startswith("Error: API Error: Request rejected (429)")
+    *retries, error = result.stderr.splitlines()[:3]
+    # The CLI retries (CLAUDE_MAX_MAX_RETRIES=2) and chat says so while it waits.
+    assert [r.split(" in ")[0] for r in retries] == ["rate limited, retrying"] * 2
+    assert error.startswith("Error: API Error: Request rejected (429)")

@@ -29,17 +29,28 @@ USER = [{"role": "user", "content": "hi"}]
 ANTHROPIC = {"model": "sonnet", "max_tokens": 50, "messages": USER}
 OPENAI = {"model": "sonnet", "messages": USER}
 ALLOWED = plan_headers(five_hour_reset=FIVE_RESET, seven_day_reset=SEVEN_RESET)
-REJECTED = {
-    **plan_headers(
+
+
+def rejected() -> tuple[dict[str, str], int]:
+    """A plan-limit 429's headers (FACTS §12), with its 5-hour reset 2 h 13 min from now."""
+    reset = int(time.time()) + 2 * 3600 + 13 * 60 + 30
+    headers = plan_headers(
         "rejected",
         five_hour=1.0,
-        five_hour_reset=FIVE_RESET,
+        five_hour_reset=reset,
         seven_day_reset=SEVEN_RESET,
         overage_status="rejected",
         overage_disabled_reason="org_level_disabled",
-    ),
-    "retry-after": "1200",
-}
+    )
+    return {**headers, "retry-after": "1200"}, reset
+
+
+def limit_script() -> tuple[dict[str, object], int]:
+    headers, reset = rejected()
+    reply = {"type": "error", "status": 429, "message": "limit", "headers": headers}
+    return {"default": reply}, reset
+
+
 THIRD_PARTY = (
     "Third-party apps now draw from your extra usage, not your plan limits. "
     "Add more at claude.ai/settings/usage and keep going."
@@ -111,16 +122,15 @@ def test_plan_reading_in_health_headers_and_plan_json(subscriber, upstream):
 @pytest.mark.parametrize("stream", [False, True])
 @pytest.mark.parametrize("path", ["/v1/messages", "/v1/chat/completions"])
 def test_plan_limit_429_names_the_window_and_its_reset(subscriber, upstream, path, stream):
-    upstream.set_script(
-        {"default": {"type": "error", "status": 429, "message": "limit", "headers": REJECTED}}
-    )
+    script, reset = limit_script()
+    upstream.set_script(script)
     body = {**(ANTHROPIC if path == "/v1/messages" else OPENAI), "stream": stream}
     response = httpx.post(f"{subscriber.url}{path}", json=body, timeout=60)
     assert response.status_code == 429
     error = response.json()["error"]
     assert error["message"].startswith("Your 5-hour limit is reached; it resets at ")
     assert "in 2 h 13 min" in error["message"] or "in 2 h 12 min" in error["message"]
-    assert abs(int(response.headers["retry-after"]) - (FIVE_RESET - time.time())) <= 3
+    assert abs(int(response.headers["retry-after"]) - (reset - time.time())) <= 3
     assert (
         response.headers[
             "anthropic-ratelimit-unified-status"
@@ -168,9 +178,7 @@ def test_a_client_cannot_set_the_billing_line(subscriber, upstream):
 
 def test_request_log_has_ids_and_reasons(subscriber, upstream):
     httpx.get(f"{subscriber.url}/v1/nothing-here", headers={"x-request-id": "my-404"})
-    upstream.set_script(
-        {"default": {"type": "error", "status": 429, "message": "limit", "headers": REJECTED}}
-    )
+    upstream.set_script(limit_script()[0])
     httpx.post(
         f"{subscriber.url}/v1/messages",
         json=ANTHROPIC,
@@ -193,9 +201,7 @@ def test_request_log_has_ids_and_reasons(subscriber, upstream):
 
 def test_chat_says_the_plan_limit_and_shows_the_windows(plan_upstream, tmp_path):
     env = subscriber_env(plan_upstream.url, tmp_path)
-    plan_upstream.set_script(
-        {"default": {"type": "error", "status": 429, "message": "limit", "headers": REJECTED}}
-    )
+    plan_upstream.set_script(limit_script()[0])
     run = subprocess.run(
         [sys.executable, "-m", "claude_max", "chat", "hi"],
         capture_output=True,

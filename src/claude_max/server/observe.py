@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -43,6 +44,9 @@ def seen(request: Request, event: Event) -> None:
     elif isinstance(event, Result):
         state.model = event.model or getattr(state, "model", None)
         state.usage = event.usage
+        login = getattr(request.app.state, "login", None)
+        if login is not None and login.logged_in is False:  # an answer proves the login
+            request.app.state.login = dataclasses.replace(login, logged_in=True)
 
 
 def observer(
