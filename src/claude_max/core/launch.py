@@ -76,11 +76,11 @@ async def start(spec: LaunchSpec, history: Sequence[Turn] = ()) -> CLIProcess:
         prompt_file = Path(name)
     argv = [*spec.argv, *cli.model_flag(spec.model), cli.system_prompt_flag(prompt_file)]
     session: Path | None = None
-    if spec.own_session:  # the CLI loads its session at start: the file must be there
-        session = transcript.path(dict(spec.env), spec.cwd, transcript.new_session_id())
-        transcript.write(session, history, spec.cwd)
-        argv.append(cli.resume_flag(session.stem))
     try:
+        if spec.own_session:  # the CLI loads its session at start: the file must be there
+            session = transcript.path(dict(spec.env), spec.cwd, transcript.new_session_id())
+            transcript.write(session, history, spec.cwd)
+            argv.append(cli.resume_flag(session.stem))
         proc = await spawn(argv, env=env, cwd=Path(spec.cwd))
     except BaseException:
         leftovers.remove_tree(private)
