@@ -111,8 +111,7 @@ def main() -> None:
 
 
 def _click_exceptions() -> tuple[type[Exception], type[Exception]]:
-    """typer 0.28 vendors click as typer._click (private); typer.BadParameter's bases say which
-    ClickException it raises, so this works with either."""
+    """typer 0.28 vendors click as typer._click (private); a typer that does not uses click."""
     try:
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
     except ImportError:  # pragma: no cover - a typer that uses click itself
