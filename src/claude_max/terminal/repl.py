@@ -35,6 +35,58 @@ HELP = """\
 Ctrl-C           stop the current reply"""
 
 
+COMMANDS = ("/help", "/model", "/system", "/clear", "/session", "/exit", "/bye")
+
+
+def _complete_command(text: str, state: int) -> str | None:
+    """readline's completer: slash commands, at the start of the line only."""
+    import readline
+
+    if not text.startswith("/") or readline.get_begidx() != 0:
+        return None
+    found = [f"{c} " for c in COMMANDS if c.startswith(text)]  # Python's readline adds no space
+    return found[state] if state < len(found) else None
+
+
+def terminal_input(prompt: str) -> str:
+    """`input(prompt)` whose prompt and line editing go to the terminal even when stdout is
+    piped (`claude-max chat | tee log`): stdout carries answers only. Python edits lines only
+    when fd 1 is a terminal, so while the user types, fd 1 is pointed at stderr's terminal."""
+    import os
+    import sys
+
+    if sys.stdout.isatty() or not sys.stderr.isatty() or not sys.stdin.isatty():
+        return input(prompt)
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        return input(prompt)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _history_length() -> int:
+    try:
+        import readline
+    except ImportError:  # pragma: no cover
+        return 0
+    return readline.get_current_history_length()
+
+
+def _history_replace_since(count: int, entry: str) -> None:
+    """Drop the history entries after the first `count`, then add `entry`."""
+    try:
+        import readline
+    except ImportError:  # pragma: no cover
+        return
+    for _ in range(readline.get_current_history_length() - max(count, 0)):
+        readline.remove_history_item(readline.get_current_history_length() - 1)
+    if entry.strip():
+        readline.add_history(entry)
+
+
 class Repl:
     def __init__(
         self,
@@ -123,18 +175,21 @@ class Repl:
             self.store.close()
 
     def _read(self) -> str:
-        line = input(PROMPT)
+        line = terminal_input(PROMPT)
         if line.strip() != FENCE and not line.lstrip().startswith(FENCE):
             return line
+        start = _history_length()
         first = line.strip()[len(FENCE) :]
         lines = [first] if first else []
         while True:
-            more = input(CONTINUATION)
+            more = terminal_input(CONTINUATION)
             if more.rstrip().endswith(FENCE):
                 tail = more.rstrip()[: -len(FENCE)]
                 if tail:
                     lines.append(tail)
-                return "\n".join(lines)
+                message = "\n".join(lines)
+                _history_replace_since(start - 1, message)  # one entry, not one per line
+                return message
             lines.append(more)
 
     # -- commands
@@ -229,6 +284,15 @@ class Repl:
         with contextlib.suppress(OSError):
             readline.read_history_file(path)
         readline.set_history_length(1000)
+        # A multi-line paste arrives as one message (CPython turns bracketed paste off).
+        readline.parse_and_bind("set enable-bracketed-paste on")
+        # TAB completes /commands.
+        readline.set_completer_delims(" \t\n")
+        readline.set_completer(_complete_command)
+        if "libedit" in (readline.__doc__ or ""):  # pragma: no cover - macOS system Python
+            readline.parse_and_bind("bind ^I rl_complete")
+        else:
+            readline.parse_and_bind("tab: complete")
         return path
 
     def _save_history(self, path: Path | None) -> None:
