@@ -129,3 +129,10 @@ def test_streaming_turns_are_recorded_too(client, fake_cli):
     assert stream.status_code == 200 and stream.headers["x-session-id"] == "s-1"
     ask(client, [user("one"), assistant("ECHO:one"), user("two")])
     assert sent(fake_cli.calls()[-1]) == [("user", "two")]
+
+
+def test_a_bad_request_on_a_session_lets_go_of_it(client, fake_cli):
+    """A request refused before it ran (here a non-boolean `stream`) takes no lock or slot."""
+    bad = ask(client, [user("one")], stream="yes")
+    assert bad.status_code == 400
+    assert ask(client, [user("one")]).status_code == 200  # not 409: the session is free

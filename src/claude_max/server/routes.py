@@ -117,26 +117,39 @@ def _protocol_headers(protocol: ModuleType, body: dict[str, Any]) -> dict[str, s
 async def _answer(
     request: Request, protocol: ModuleType, body: dict[str, Any] | None = None
 ) -> Response:
+    """Wire in, a turn through the turn service, wire out: the path of every answer."""
     if body is None:
         body = await read_json(request, request.app.state.max_body)
+    stream = wants_stream(body)
     conv = protocol.to_conversation(body)
-    extra = _protocol_headers(protocol, body)
     service: TurnService = request.app.state.turns
     owner = getattr(request.state, "key_label", None) or None  # "": no keys are set
     how = service.continuation(conv, session=session_key(request), owner=owner)
     watch = _Watch(request, body)
-    turn = await _unless_disconnected(
-        request, service.open(conv, how, observe=watch, failed=watch.seen.fail)
-    )
+    opening = service.open(conv, how, observe=watch, failed=watch.seen.fail)
+    turn = await _unless_disconnected(request, opening)
     if turn is None:
         return Response(status_code=499)
-    if not wants_stream(body):
-        async with turn:
-            reply = await _unless_disconnected(request, turn.complete())
-        if reply is None:
-            return Response(status_code=499)
-        headers = {**turn.headers, **extra, COST_HEADER: f"{turn.cost:.6f}"}
-        return JSONResponse(protocol.response(reply, body), headers=headers)
+    headers = {**turn.headers, **_protocol_headers(protocol, body)}
+    if stream:
+        return await _streamed(request, protocol, body, turn, headers)
+    async with turn:
+        reply = await _unless_disconnected(request, turn.complete())
+    if reply is None:
+        return Response(status_code=499)
+    headers[COST_HEADER] = f"{turn.cost:.6f}"
+    return JSONResponse(protocol.response(reply, body), headers=headers)
+
+
+async def _streamed(
+    request: Request,
+    protocol: ModuleType,
+    body: dict[str, Any],
+    turn: Turn,
+    headers: dict[str, str],
+) -> Response:
+    """Run until the first token (earlier failures get a real HTTP status), then stream; the
+    turn is closed as soon as the last event is out."""
     try:
         events = await _unless_disconnected(request, _from_first_token(turn.events()))
     except BaseException:
@@ -145,11 +158,12 @@ async def _answer(
     if events is None:
         await turn.aclose()
         return Response(status_code=499)
-    chunks = keepalive.wrap(protocol, protocol.stream(events, body), service.settings.keepalive)
+    keepalive_s = request.app.state.turns.settings.keepalive
+    chunks = keepalive.wrap(protocol, protocol.stream(events, body), keepalive_s)
     return StreamingResponse(
         _sse(chunks, events, turn),
         media_type="text/event-stream",
-        headers={**SSE_HEADERS, **turn.headers, **extra},
+        headers={**SSE_HEADERS, **headers},
         background=BackgroundTask(turn.aclose),
     )
 
