@@ -135,4 +135,5 @@ def test_a_bad_request_on_a_session_lets_go_of_it(client, fake_cli):
     """A request refused before it ran (here a non-boolean `stream`) takes no lock or slot."""
     bad = ask(client, [user("one")], stream="yes")
     assert bad.status_code == 400
+    assert client.app.state.limiter.active == 0  # its slot was never taken, or given back
     assert ask(client, [user("one")]).status_code == 200  # not 409: the session is free
