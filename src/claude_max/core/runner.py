@@ -87,10 +87,15 @@ class CLIProcess:
         return b"".join(self._stderr).decode("utf-8", "replace")[-2000:]
 
     async def send(self, obj: Mapping[str, Any]) -> None:
+        """Write one stdin line. A CLI that already exited (a warm one that died while idle)
+        is not an error here: its stdout ends, and the run reports how it exited."""
         stdin = self._proc.stdin
         assert stdin is not None
-        stdin.write(json.dumps(obj, ensure_ascii=False).encode() + b"\n")
-        await stdin.drain()
+        try:
+            stdin.write(json.dumps(obj, ensure_ascii=False).encode() + b"\n")
+            await stdin.drain()
+        except (ConnectionResetError, BrokenPipeError):
+            pass
 
     def unread(self, line: bytes) -> None:
         """Put back a line read too early: the next `readline` returns it."""
