@@ -105,6 +105,8 @@ class CLIProcess:
         return b"".join(self._stderr).decode("utf-8", "replace")[-2000:]
 
     async def send(self, obj: Mapping[str, Any]) -> None:
+        """Write one stdin line. A CLI that already exited (a warm one that died while idle)
+        is not an error here: its stdout ends, and the run reports how it exited."""
         stdin = self._proc.stdin
         assert stdin is not None
         # A CLI that died at once (a wrong --claude-path) closes its stdin: the reader then
