@@ -185,7 +185,7 @@ def test_tool_choice_forms():
         ),
         ({"input": [{"type": "function_call_output", "call_id": "zz", "output": "x"}]}, "input"),
         ({"input": "x", "text": {"format": {"type": "yaml"}}}, "text.format.type"),
-        ({"input": "x", "reasoning": {"effort": "max"}}, "reasoning.effort"),
+        ({"input": "x", "reasoning": {"effort": "huge"}}, "reasoning.effort"),
         ({"input": "x", "tool_choice": {"type": "web_search"}}, "tool_choice"),
         ({"input": "x", "tool_choice": "required"}, "tool_choice"),
         ({"input": "x", "max_output_tokens": 0}, "max_output_tokens"),

@@ -84,17 +84,18 @@ def test_a_session_request_records_its_session_id(client, fake_cli):
     assert row.session_id == "proj-1" and row.status == 200
 
 
-def test_the_api_key_label_is_recorded_when_keys_are_named(client, fake_cli):
-    """Named keys (another change) leave the key's name in request.state.key_label."""
+def test_the_api_key_label_is_recorded_when_keys_are_named(settings, fake_cli):
+    from dataclasses import replace
 
-    async def name_the_key(scope, receive, send):
-        scope.setdefault("state", {})["key_label"] = "editor"
-        await observed(scope, receive, send)
-
-    observed = client.app.middleware_stack
-    client.app.middleware_stack = name_the_key
-    assert ask(client, "openai", stream=False)[1].status_code == 200
-    [row] = rows(client)
+    keyed = replace(settings, api_keys=(("editor", "k-editor"), ("script", "k-script")))
+    with TestClient(create_app(keyed), base_url="http://127.0.0.1:8080") as client:
+        response = client.post(
+            "/v1/chat/completions",
+            json={"model": "opus", "messages": [{"role": "user", "content": "hi"}]},
+            headers={"authorization": "Bearer k-editor"},
+        )
+        assert response.status_code == 200
+        [row] = rows(client)
     assert row.key_label == "editor"
 
 

@@ -95,7 +95,7 @@ def _log_line(
     record: dict[str, Any] = {
         "request_id": state.get("request_id"),
         "method": scope["method"],
-        "path": scope["path"],
+        "path": _path(scope),
         "status": status,
         "duration_ms": round(seconds * 1000),
         "client": headers.get("user-agent", "")[:200],
@@ -126,3 +126,11 @@ class _Line:
         if r["reason"]:
             text += f" reason={json.dumps(r['reason'])}"
         return text
+
+
+def _path(scope: Scope) -> str:
+    """The path, with the query's values masked: a client may put its key there."""
+    from claude_max.server.logs import redact_query
+
+    query = scope.get("query_string", b"").decode("latin-1")
+    return redact_query(f"{scope['path']}?{query}") if query else str(scope["path"])

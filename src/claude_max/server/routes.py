@@ -120,12 +120,12 @@ async def _answer(
     """Wire in, a turn through the turn service, wire out: the path of every answer."""
     if body is None:
         body = await read_json(request, request.app.state.max_body)
+    watch = _Watch(request, body)  # first: a refused request is recorded with what it asked
     stream = wants_stream(body)
     conv = protocol.to_conversation(body)
     service: TurnService = request.app.state.turns
     owner = getattr(request.state, "key_label", None) or None  # "": no keys are set
     how = service.continuation(conv, session=session_key(request), owner=owner)
-    watch = _Watch(request, body)
     opening = service.open(conv, how, observe=watch, failed=watch.seen.fail)
     turn = await _unless_disconnected(request, opening)
     if turn is None:
