@@ -75,7 +75,7 @@ def test_the_transcript_gives_the_model_the_seeded_history(
     fake_upstream.set_script({"default": {"type": "text", "text": "ok"}})
     for key, value in cli_env(fake_upstream.url, tmp_path / "home").items():
         monkeypatch.setenv(key, value)
-    settings = Settings(home=tmp_path / "max-home", claude_path=str(REAL_CLAUDE))
+    settings = Settings(home=tmp_path / "max-home", claude_path=str(REAL_CLAUDE), pass_api_env=True)
     turns = _varied() if ending == "text answer" else _varied()[:9]  # ends: call, its result
     conv = Conversation(turns=turns, system="Be brief.", model="sonnet", tools=TOOLS)
 
