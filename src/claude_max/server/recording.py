@@ -116,7 +116,9 @@ class Observe:
             error = message = None
             if status == 0:  # nothing was sent: an unexpected exception (500)
                 status, error = 500, "api_error"
-            elif ended is None:  # the response began but never ended: the client left
+            elif ended is None and not seen.answered:  # the client left before the answer
+                # (SDKs and Codex close a stream at its last event, before the server's final
+                # empty chunk: that is not a disconnect.)
                 status = 499
                 error, message = _error_of(499, b"")
             elif status >= 400:

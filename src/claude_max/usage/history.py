@@ -87,6 +87,7 @@ class Observer:
         "warm",
         "error",
         "error_message",
+        "answered",
     )
 
     def __init__(self, start: float) -> None:
@@ -100,6 +101,7 @@ class Observer:
         self.warm: bool | None = None
         self.error: str | None = None
         self.error_message: str | None = None
+        self.answered = False  # the run reached its result (the client got the whole answer)
 
     def asked(self, body: object) -> None:
         """Note the model the client asked for and whether it streams (from the JSON body)."""
@@ -120,6 +122,7 @@ class Observer:
             self.usage = event.usage
             self.model = event.model or self.model
             self.cost = event.cost_usd
+            self.answered = True
         elif kind is Started:
             assert isinstance(event, Started)
             self.warm = event.warm
