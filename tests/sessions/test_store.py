@@ -173,38 +173,6 @@ def test_list_and_latest_newest_updated_first(store: SessionStore) -> None:
     assert store.latest(source="auto") is None
 
 
-def test_find_by_hash(store: SessionStore) -> None:
-    first = store.create(model=None, title="q", source="auto")
-    turn(store, first.id)
-    done = store.get(first.id)
-    assert store.find_by_hash(done.history_hash) == done
-    assert store.find_by_hash(done.history_hash, source="chat") is None
-    assert store.find_by_hash(history_hash([("user", "other")])) is None
-    assert done.history_hash == history_hash([("user", "q0"), ("assistant", "a0")])
-    # A fork shares the hash; the newest wins.
-    fork = store.fork(first.id)
-    assert store.find_by_hash(done.history_hash).id == fork.id
-
-
-def test_fork_copies_the_conversation(store: SessionStore) -> None:
-    s = store.create(model="sonnet", title="q", source="chat")
-    s = turn(store, s.id, 2)
-    f = store.fork(s.id)
-    assert f.id != s.id and len(f.id) == 32
-    assert (f.transcript, f.turns, f.history_hash, f.cli_session_id, f.title, f.model) == (
-        s.transcript,
-        s.turns,
-        s.history_hash,
-        s.cli_session_id,
-        s.title,
-        s.model,
-    )
-    assert store.fork(s.id, new_cli_session_id="cli-new").cli_session_id == "cli-new"
-    assert store.get(s.id) == s
-    with pytest.raises(SessionNotFound):
-        store.fork("missing")
-
-
 def test_delete_and_clear(store: SessionStore) -> None:
     ids = [store.create(model=None, title=str(i), source="chat").id for i in range(4)]
     assert store.delete([ids[0], ids[1], "missing"]) == 2

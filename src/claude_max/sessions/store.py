@@ -448,20 +448,6 @@ class SessionStore:
             ).fetchall()
         return [_session(r) for r in rows]
 
-    def find_by_hash(self, history_hash: str, *, source: str = "auto") -> Session | None:
-        """The newest session of this source whose conversation so far hashes to this.
-
-        For automatic continuation. Under concurrency, take `lock(session.id)` and then check
-        `get(session.id).history_hash` again: another request may have moved it on meanwhile.
-        """
-        with self._read() as db:
-            row = db.execute(
-                f"SELECT {_COLUMNS} FROM sessions WHERE history_hash = ? AND source = ? "
-                "ORDER BY updated_at DESC, rowid DESC LIMIT 1",
-                (history_hash, source),
-            ).fetchone()
-        return _session(row) if row else None
-
     # -- writing
 
     def create(
@@ -555,31 +541,6 @@ class SessionStore:
                 ),
             )
             session = self._get(db, id)
-        assert session is not None
-        return session
-
-    def fork(self, id: str, *, new_cli_session_id: str | None = None) -> Session:
-        """A copy of the session under a new uuid4 hex id, to branch the conversation.
-
-        Everything is copied (transcript, turns, hash, cost so far, title, source) except the
-        id and timestamps; `cli_session_id` is `new_cli_session_id` when given, else the
-        original's (resume it with the CLI's --fork-session, then record the new id).
-        """
-        import uuid
-
-        new_id = uuid.uuid4().hex
-        now = time.time()
-        with self._write() as db:
-            original = self._get(db, id)
-            if original is None:
-                raise SessionNotFound(id, message=f"session '{short_id(id)}' no longer exists")
-            db.execute(
-                f"INSERT INTO sessions ({_COLUMNS}) "
-                "SELECT ?, coalesce(?, cli_session_id), model, title, turns, history_hash, "
-                "cost_usd, source, ?, ?, transcript FROM sessions WHERE id = ?",
-                (new_id, new_cli_session_id, now, now, id),
-            )
-            session = self._get(db, new_id)
         assert session is not None
         return session
 
