@@ -470,7 +470,7 @@ class SessionStore:
             model=model,
             title=_title(title),
             turns=0,
-            history_hash="",  # no turn yet: matches no find_by_hash of a real history
+            history_hash="",  # a column kept for old stores; nothing reads it
             cost_usd=0.0,
             source=source,
             created_at=now,
