@@ -190,8 +190,12 @@ def test_request_log_has_ids_and_reasons(subscriber, upstream):
     assert bad.status_code == 502
     rid = bad.headers["x-request-id"]
     log = subscriber.stderr_so_far()
+    # each request's access line (a request may log more lines, e.g. its retries)
+    access = [line.split(" ") for line in log.splitlines()]
     lines = {
-        line.split(" ")[3]: line for line in log.splitlines() if " req_" in line or " my-" in line
+        words[3]: " ".join(words)
+        for words in access
+        if len(words) > 5 and words[4] in ("GET", "POST") and words[3].startswith(("req_", "my-"))
     }
     assert "GET /v1/nothing-here 404" in lines["my-404"] and "reason=" in lines["my-404"]
     assert "POST /v1/messages 429" in lines["my-429"]
