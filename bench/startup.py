@@ -98,7 +98,7 @@ def timed(case: Case, programs: dict[str, str], env: dict[str, str], check: bool
 def versions(python: str) -> str:
     code = (
         "import sys, importlib.metadata as m; "
-        "print(sys.version.split()[0], m.version('typer'), m.version('claude-max'))"
+        "print(sys.version.split()[0], m.version('typer'), m.version('claude-max-proxy'))"
     )
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True)
     py, typer, _cm = out.stdout.split()
