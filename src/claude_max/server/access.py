@@ -50,6 +50,13 @@ class AccessLog:
         state["request_id"] = rid
         start = time.monotonic()
         status = 0
+        logged = False
+
+        def log_once() -> None:
+            nonlocal logged
+            if not logged:
+                logged = True
+                _log_line(scope, headers, state, status, time.monotonic() - start)
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -58,6 +65,10 @@ class AccessLog:
                 extra = [(b"x-request-id", rid.encode())]
                 extra += _plan_headers(scope, headers, state)
                 message["headers"] = [*message.get("headers", []), *extra]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # Logged before the last byte leaves: a client that has its whole answer can
+                # rely on the line being in the log (scripts and tests read it right after).
+                log_once()
             await send(message)
 
         try:
@@ -67,7 +78,7 @@ class AccessLog:
             status = status or 500
             raise
         finally:
-            _log_line(scope, headers, state, status, time.monotonic() - start)
+            log_once()
 
 
 def _plan_headers(
