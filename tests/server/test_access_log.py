@@ -36,7 +36,10 @@ def test_line_is_logged_before_the_last_body_part(caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "claude_max.access"]
     assert seen_at == {"more": 0, "last": 1}
     assert len(lines) == 1
-    assert lines[0].startswith("rid-1 POST /v1/messages 502") and 'reason="upstream failed"' in lines[0]
+    assert (
+        lines[0].startswith("rid-1 POST /v1/messages 502")
+        and 'reason="upstream failed"' in lines[0]
+    )
 
 
 def test_line_is_logged_once_when_the_app_fails(caplog):
