@@ -28,7 +28,7 @@ class FakeCLI:
         return [
             c
             for c in read_log(self.log)
-            if "-p" in c["argv"] and c["stdin"] and not all(map(_asks_models, c["stdin"]))
+            if "-p" in c["argv"] and not all(map(_asks_models, _requests(c["stdin"])))
         ]
 
     def model_lists(self) -> list[dict[str, Any]]:
@@ -38,6 +38,12 @@ class FakeCLI:
     def call(self) -> dict[str, Any]:
         [call] = self.calls()
         return call
+
+
+def _requests(stdin: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A run's stdin lines but its answers to the CLI's own requests (a warm process with
+    client tools has answered the SDK MCP handshake before any request reached it)."""
+    return [line for line in stdin if line.get("type") != "control_response"]
 
 
 def _asks_models(line: dict[str, Any]) -> bool:

@@ -1,0 +1,518 @@
+"""Client tool calling on the fake `claude` (`core/client_tools.py`, `core/run.py` `_ToolCalls`).
+
+The fake speaks the SDK MCP exchange as 2.1.330 does (tests/fakes/claude): the handshake
+at start, the model's tool_use blocks, a `can_use_tool` ask per call. These tests check what
+the client gets in each protocol, what the CLI was told (the tools listing, each permission
+answer), tool_choice and parallel_tool_calls, the stateless follow-up, and the 400s.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from anthropic.types import Message
+from fake_cli import FakeCLI, messages
+from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
+
+WEATHER = {
+    "name": "get_weather",
+    "description": "The weather in a city",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+TIME = {"name": "get_time", "description": "", "parameters": {"type": "object"}}
+PARIS = {"name": "get_weather", "input": {"city": "Paris"}}
+CET = {"name": "get_time", "input": {"tz": "CET"}}
+ASK = [{"role": "user", "content": "weather?"}]
+
+
+def openai_tools(*tools: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "function", "function": t} for t in tools]
+
+
+def anthropic_tools(*tools: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"name": t["name"], "description": t["description"], "input_schema": t["parameters"]}
+        for t in tools
+    ]
+
+
+def responses_tools(*tools: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "function", **t} for t in tools]
+
+
+def calling(fake_cli: FakeCLI, *calls: dict[str, Any], **env: Any) -> None:
+    fake_cli.use("echo", tool_calls=json.dumps(list(calls)), **env)
+
+
+def sse(text: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(line[6:])
+        for line in text.splitlines()
+        if line.startswith("data: ") and line != "data: [DONE]"
+    ]
+
+
+def answers(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the CLI was answered to its `can_use_tool` asks, in order."""
+    return [
+        line["response"]["response"]
+        for line in call["stdin"]
+        if line.get("type") == "control_response"
+        and "behavior" in line["response"].get("response", {})
+    ]
+
+
+def listing(call: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tools the CLI was given in answer to its MCP tools/list."""
+    for line in call["stdin"]:
+        mcp = line.get("response", {}).get("response", {}).get("mcp_response", {})
+        if "tools" in mcp.get("result", {}):
+            return list(mcp["result"]["tools"])
+    raise AssertionError("no tools/list answer")
+
+
+def handed_over(call: dict[str, Any], count: int = 1) -> None:
+    """The CLI was stopped with deny + interrupt: the calls went to the client."""
+    assert [a["interrupt"] for a in answers(call)][-1] is True
+    assert all(a["behavior"] == "deny" for a in answers(call))
+    assert len(answers(call)) >= count
+
+
+# ---- one call in each protocol, streaming and not
+
+
+def test_chat_completions_tool_call(client, fake_cli):
+    calling(fake_cli, PARIS, tool_text="Let me check.")
+    response = client.post(
+        "/v1/chat/completions",
+        json={"model": "opus", "messages": ASK, "tools": openai_tools(WEATHER)},
+    )
+    assert response.status_code == 200
+    data = ChatCompletion.model_validate(response.json())
+    choice = data.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content == "Let me check."
+    [call] = choice.message.tool_calls or []
+    assert call.function.name == "get_weather"  # the client's name, not mcp__proxy__
+    assert json.loads(call.function.arguments) == {"city": "Paris"}
+    run = fake_cli.call()
+    assert listing(run) == [
+        {
+            "name": "get_weather",
+            "description": "The weather in a city",
+            "inputSchema": WEATHER["parameters"],
+        }
+    ]
+    handed_over(run)
+    assert "--permission-prompt-tool=stdio" in run["argv"]
+
+
+def test_chat_completions_streamed_tool_call(client, fake_cli):
+    calling(fake_cli, PARIS, chunks=3)
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={"model": "opus", "messages": ASK, "tools": openai_tools(WEATHER), "stream": True},
+    ) as response:
+        chunks = sse(response.read().decode())
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    calls = [d["tool_calls"][0] for d in deltas if d.get("tool_calls")]
+    assert calls[0]["id"].startswith("toolu_") and calls[0]["function"]["name"] == "get_weather"
+    assert len(calls) > 2  # the arguments arrive in pieces, as the model writes them
+    assert json.loads("".join(c["function"]["arguments"] for c in calls)) == {"city": "Paris"}
+    assert {c["index"] for c in calls} == {0}
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls" or any(
+        c["choices"] and c["choices"][0]["finish_reason"] == "tool_calls" for c in chunks
+    )
+    handed_over(fake_cli.call())
+
+
+def test_messages_tool_use(client, fake_cli):
+    calling(fake_cli, PARIS)
+    response = client.post(
+        "/v1/messages",
+        json={
+            "model": "opus",
+            "max_tokens": 100,
+            "messages": ASK,
+            "tools": anthropic_tools(WEATHER),
+        },
+    )
+    assert response.status_code == 200
+    message = Message.model_validate(response.json())
+    assert message.stop_reason == "tool_use"
+    [block] = [b for b in message.content if b.type == "tool_use"]
+    assert block.name == "get_weather" and block.input == {"city": "Paris"}
+    handed_over(fake_cli.call())
+
+
+def test_messages_streamed_tool_use(client, fake_cli):
+    calling(fake_cli, PARIS, tool_text="Checking.")
+    with client.stream(
+        "POST",
+        "/v1/messages",
+        json={
+            "model": "opus",
+            "max_tokens": 100,
+            "messages": ASK,
+            "tools": anthropic_tools(WEATHER),
+            "stream": True,
+        },
+    ) as response:
+        events = sse(response.read().decode())
+    starts = [e["content_block"] for e in events if e["type"] == "content_block_start"]
+    assert [b["type"] for b in starts] == ["text", "tool_use"]
+    assert starts[1]["name"] == "get_weather" and starts[1]["input"] == {}
+    pieces = [
+        e["delta"]["partial_json"]
+        for e in events
+        if e["type"] == "content_block_delta" and e["delta"]["type"] == "input_json_delta"
+    ]
+    assert json.loads("".join(pieces)) == {"city": "Paris"}
+    [delta] = [e for e in events if e["type"] == "message_delta"]
+    assert delta["delta"]["stop_reason"] == "tool_use"
+    assert events[-1]["type"] == "message_stop"
+
+
+def test_responses_function_call(client, fake_cli):
+    calling(fake_cli, PARIS)
+    response = client.post(
+        "/v1/responses",
+        json={"model": "opus", "input": "weather?", "tools": responses_tools(WEATHER)},
+    )
+    assert response.status_code == 200
+    data = Response.model_validate(response.json())
+    [item] = [i for i in data.output if i.type == "function_call"]
+    assert item.name == "get_weather" and json.loads(item.arguments) == {"city": "Paris"}
+    assert item.call_id.startswith("toolu_")
+    handed_over(fake_cli.call())
+
+
+def test_responses_streamed_function_call(client, fake_cli):
+    calling(fake_cli, PARIS)
+    with client.stream(
+        "POST",
+        "/v1/responses",
+        json={
+            "model": "opus",
+            "input": "weather?",
+            "tools": responses_tools(WEATHER),
+            "stream": True,
+        },
+    ) as response:
+        events = sse(response.read().decode())
+    kinds = [e["type"] for e in events]
+    assert "response.function_call_arguments.delta" in kinds
+    [done] = [e for e in events if e["type"] == "response.function_call_arguments.done"]
+    assert json.loads(done["arguments"]) == {"city": "Paris"}
+    final = Response.model_validate(events[-1]["response"])
+    [item] = [i for i in final.output if i.type == "function_call"]
+    assert item.name == "get_weather"
+
+
+# ---- parallel calls and tool_choice
+
+
+def test_parallel_tool_calls_all_reach_the_client(client, fake_cli):
+    calling(fake_cli, PARIS, CET)
+    response = client.post(
+        "/v1/chat/completions",
+        json={"model": "opus", "messages": ASK, "tools": openai_tools(WEATHER, TIME)},
+    )
+    calls = response.json()["choices"][0]["message"]["tool_calls"]
+    assert [c["function"]["name"] for c in calls] == ["get_weather", "get_time"]
+    assert json.loads(calls[1]["function"]["arguments"]) == {"tz": "CET"}
+    assert len({c["id"] for c in calls}) == 2
+    handed_over(fake_cli.call())
+
+
+def test_parallel_tool_calls_false_gives_one_call(client, fake_cli):
+    calling(fake_cli, PARIS, CET)
+    response = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "opus",
+            "messages": ASK,
+            "tools": openai_tools(WEATHER, TIME),
+            "parallel_tool_calls": False,
+        },
+    )
+    [call] = response.json()["choices"][0]["message"]["tool_calls"]
+    assert call["function"]["name"] == "get_weather"
+    run = fake_cli.call()
+    assert "Call at most one tool at a time." in run["system_prompt_file"]["content"]
+    handed_over(run)
+
+
+def test_anthropic_disable_parallel_tool_use_streams_one_block(client, fake_cli):
+    calling(fake_cli, PARIS, CET)
+    with client.stream(
+        "POST",
+        "/v1/messages",
+        json={
+            "model": "opus",
+            "max_tokens": 100,
+            "messages": ASK,
+            "tools": anthropic_tools(WEATHER, TIME),
+            "tool_choice": {"type": "auto", "disable_parallel_tool_use": True},
+            "stream": True,
+        },
+    ) as response:
+        events = sse(response.read().decode())
+    starts = [e["content_block"] for e in events if e["type"] == "content_block_start"]
+    assert [b.get("name") for b in starts] == ["get_weather"]
+
+
+def test_tool_choice_none_offers_no_tools(client, fake_cli):
+    calling(fake_cli, PARIS)
+    response = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "opus",
+            "messages": ASK,
+            "tools": openai_tools(WEATHER),
+            "tool_choice": "none",
+        },
+    )
+    choice = response.json()["choices"][0]
+    assert choice["finish_reason"] == "stop" and not choice["message"].get("tool_calls")
+    run = fake_cli.call()
+    assert not any(a.startswith("--mcp-config") for a in run["argv"])
+    assert answers(run) == []
+
+
+def test_tool_choice_none_after_tool_use_refuses_calls_in_the_turn(client, fake_cli):
+    """The history used a tool, so the tools are declared; the model calls one anyway: the
+    call is refused inside the turn with the reason, and the model answers in text."""
+    calling(fake_cli, PARIS)
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": "{}"},
+    }
+    history = [
+        *ASK,
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": "Rain"},
+        {"role": "user", "content": "and tomorrow?"},
+    ]
+    response = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "opus",
+            "messages": history,
+            "tools": openai_tools(WEATHER),
+            "tool_choice": "none",
+        },
+    )
+    choice = response.json()["choices"][0]
+    assert choice["finish_reason"] == "stop" and not choice["message"].get("tool_calls")
+    reason = "Tool use is not allowed in this reply; answer in text."
+    assert choice["message"]["content"] == "ECHO:" + reason
+    run = fake_cli.call()
+    assert answers(run) == [{"behavior": "deny", "message": reason, "interrupt": False}]
+    assert "Do not call any tool" in run["system_prompt_file"]["content"]
+
+
+def test_tool_choice_required_is_an_instruction(client, fake_cli):
+    calling(fake_cli, PARIS)
+    response = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "opus",
+            "messages": ASK,
+            "tools": openai_tools(WEATHER),
+            "tool_choice": "required",
+        },
+    )
+    assert response.json()["choices"][0]["finish_reason"] == "tool_calls"
+    prompt = fake_cli.call()["system_prompt_file"]["content"]
+    assert "You must call at least one of the available tools" in prompt
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "/v1/chat/completions",
+            {
+                "tools": openai_tools(WEATHER, TIME),
+                "tool_choice": {"type": "function", "function": {"name": "get_time"}},
+            },
+        ),
+        (
+            "/v1/messages",
+            {
+                "max_tokens": 100,
+                "tools": anthropic_tools(WEATHER, TIME),
+                "tool_choice": {"type": "tool", "name": "get_time"},
+            },
+        ),
+        (
+            "/v1/responses",
+            {
+                "tools": responses_tools(WEATHER, TIME),
+                "tool_choice": {"type": "function", "name": "get_time"},
+            },
+        ),
+    ],
+    ids=["openai", "anthropic", "responses"],
+)
+def test_a_named_tool_choice_passes_only_that_tool(client, fake_cli, path, body):
+    """The model calls get_weather first: refused in the turn; get_time goes to the client."""
+    calling(fake_cli, PARIS, CET)
+    key = "input" if path == "/v1/responses" else "messages"
+    response = client.post(path, json={"model": "opus", key: ASK, **body})
+    assert response.status_code == 200
+    names = [n for n in _called(path, response.json())]
+    assert names == ["get_time"]
+    run = fake_cli.call()
+    assert [a["interrupt"] for a in answers(run)] == [False, True]
+    assert answers(run)[0]["message"] == "Only mcp__proxy__get_time may be called now."
+    assert "You must call the tool mcp__proxy__get_time" in run["system_prompt_file"]["content"]
+
+
+def _called(path: str, data: dict[str, Any]) -> list[str]:
+    if path == "/v1/chat/completions":
+        return [c["function"]["name"] for c in data["choices"][0]["message"]["tool_calls"]]
+    if path == "/v1/messages":
+        return [b["name"] for b in data["content"] if b["type"] == "tool_use"]
+    return [i["name"] for i in data["output"] if i["type"] == "function_call"]
+
+
+def test_a_tool_that_is_not_the_clients_never_reaches_it(client, fake_cli):
+    """A call of a tool outside the SDK server (an invented name): the CLI answers it itself,
+    nothing is asked, and the model's next message is the answer."""
+    calling(fake_cli, {"cli_name": "Bash", "input": {"command": "ls"}})
+    response = client.post(
+        "/v1/chat/completions",
+        json={"model": "opus", "messages": ASK, "tools": openai_tools(WEATHER)},
+    )
+    choice = response.json()["choices"][0]
+    assert choice["finish_reason"] == "stop" and not choice["message"].get("tool_calls")
+    assert "No such tool available: Bash" in choice["message"]["content"]
+    assert answers(fake_cli.call()) == []
+
+
+# ---- the follow-up with the tool's result
+
+
+def test_follow_up_with_the_result_is_stateless(client, fake_cli):
+    calling(fake_cli, PARIS)
+    tools = openai_tools(WEATHER)
+    first = client.post(
+        "/v1/chat/completions", json={"model": "opus", "messages": ASK, "tools": tools}
+    )
+    message = first.json()["choices"][0]["message"]
+    [call] = message["tool_calls"]
+    follow_up = [
+        *ASK,
+        {"role": "assistant", "content": None, "tool_calls": message["tool_calls"]},
+        {"role": "tool", "tool_call_id": call["id"], "content": "Sunny, 21C"},
+    ]
+    second = client.post(
+        "/v1/chat/completions", json={"model": "opus", "messages": follow_up, "tools": tools}
+    )
+    assert second.status_code == 200
+    choice = second.json()["choices"][0]
+    assert choice["finish_reason"] == "stop" and choice["message"]["content"] == "ECHO:Sunny, 21C"
+    first_run, second_run = fake_cli.calls()
+    assert first_run["pid"] != second_run["pid"]  # no process was kept for the tool call
+    lines = messages(second_run)
+    tool_use = next(
+        b
+        for line in lines
+        if line["type"] == "assistant"
+        for b in line["message"]["content"]
+        if b["type"] == "tool_use"
+    )
+    assert tool_use == {
+        "type": "tool_use",
+        "id": call["id"],
+        "name": "mcp__proxy__get_weather",
+        "input": {"city": "Paris"},
+    }
+    result = lines[-1]["message"]["content"][0]
+    assert result["type"] == "tool_result" and result["tool_use_id"] == call["id"]
+    assert listing(second_run)[0]["name"] == "get_weather"
+
+
+def test_anthropic_follow_up_declares_a_tool_the_history_uses(client, fake_cli):
+    """A history that calls a tool no longer offered: it is still declared (the Messages API
+    rejects a history naming an undeclared tool), with an empty object schema."""
+    fake_cli.use("echo")
+    history = [
+        *ASK,
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "Rain"}],
+        },
+    ]
+    response = client.post(
+        "/v1/messages",
+        json={"model": "opus", "max_tokens": 100, "messages": history},
+    )
+    assert response.status_code == 200
+    assert response.json()["content"][0]["text"] == "ECHO:Rain"
+    assert listing(fake_cli.call()) == [
+        {"name": "get_weather", "description": "", "inputSchema": {"type": "object"}}
+    ]
+
+
+# ---- bad tool declarations
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "param"),
+    [
+        (
+            "/v1/chat/completions",
+            {"tools": openai_tools({"name": "get weather!", "parameters": {"type": "object"}})},
+            "tools[0].function.name",
+        ),
+        (
+            "/v1/chat/completions",
+            {"tools": openai_tools({"name": "f", "parameters": {"type": "string"}})},
+            "tools[0].function.parameters",
+        ),
+        (
+            "/v1/chat/completions",
+            {
+                "tools": openai_tools(
+                    {"name": "f", "parameters": {"type": "object", "properties": 3}}
+                )
+            },
+            "tools[0].function.parameters",
+        ),
+        (
+            "/v1/messages",
+            {"max_tokens": 10, "tools": [{"name": "", "input_schema": {"type": "object"}}]},
+            "tools.0.name",
+        ),
+        (
+            "/v1/messages",
+            {"max_tokens": 10, "tools": [{"name": "f", "input_schema": "object"}]},
+            "tools.0.input_schema",
+        ),
+        (
+            "/v1/responses",
+            {"tools": [{"type": "function", "name": "x" * 65, "parameters": {"type": "object"}}]},
+            "tools[0].name",
+        ),
+    ],
+)
+def test_a_malformed_tool_is_a_clear_400(client, fake_cli, path, body, param):
+    key = "input" if path == "/v1/responses" else "messages"
+    response = client.post(path, json={"model": "opus", key: ASK, **body})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    text = json.dumps(error)
+    assert param in text
+    assert fake_cli.calls() == []  # refused before any CLI ran
