@@ -741,3 +741,138 @@ def test_log_keeps_invocations_apart(spawn: Spawn, log_path: Path) -> None:
 
 def test_read_log_of_a_missing_file(tmp_path: Path) -> None:
     assert read_log(tmp_path / "nope.log") == []
+
+
+# ------------------------------------------------------------------------------------------
+# client tools (SDK MCP), as measured with 2.1.330 (see the fake's docstring)
+
+SDK_MCP = [
+    "--mcp-config=" + json.dumps({"mcpServers": {"proxy": {"type": "sdk", "name": "proxy"}}})
+]
+TOOLS = [{"name": "get_weather", "inputSchema": {"type": "object"}}, {"name": "get_time"}]
+
+
+def answer(request: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "control_response",
+        "response": {
+            "subtype": "success",
+            "request_id": request["request_id"],
+            "response": response,
+        },
+    }
+
+
+def mcp_answer(request: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    message = request["request"]["message"]
+    mcp = {"jsonrpc": "2.0", "result": result}
+    if "id" in message:
+        mcp["id"] = message["id"]
+    return answer(request, {"mcp_response": mcp})
+
+
+def handshake(proc: FakeProcess, tools: list[dict[str, Any]]) -> list[str]:
+    """Answer the SDK MCP start-up exchange; the methods asked, in order."""
+    methods = []
+    for result in ({"capabilities": {"tools": {}}}, {}, {"tools": tools}):
+        request = proc.read()
+        assert request["type"] == "control_request"
+        assert request["request"]["subtype"] == "mcp_message"
+        assert request["request"]["server_name"] == "proxy"
+        methods.append(request["request"]["message"]["method"])
+        proc.send(mcp_answer(request, result))
+    return methods
+
+
+def test_sdk_mcp_handshake_comes_first_without_any_stdin(spawn: Spawn) -> None:
+    proc = spawn(*BASE_ARGV, *SDK_MCP)
+    assert handshake(proc, TOOLS) == ["initialize", "notifications/initialized", "tools/list"]
+    assert proc.quiet_for(0.2)  # then it waits for a message like any CLI
+    proc.send(user("hi"))
+    init = proc.read()
+    assert init["subtype"] == "init"
+    assert init["tools"] == ["mcp__proxy__get_time", "mcp__proxy__get_weather"]
+    assert init["mcp_servers"] == [{"name": "proxy", "status": "connected", "source": "sdk"}]
+    assert proc.read_turn()[-1]["result"] == "ECHO:hi"
+
+
+def test_a_user_line_during_the_handshake_waits_for_it(spawn: Spawn) -> None:
+    proc = spawn(*BASE_ARGV, *SDK_MCP)
+    proc.send(user("early"))
+    handshake(proc, TOOLS)
+    assert proc.read_turn()[-1]["result"] == "ECHO:early"
+
+
+def tool_turn(spawn: Spawn, calls: list[dict[str, Any]], **env: str) -> FakeProcess:
+    proc = spawn(*BASE_ARGV, *SDK_MCP, FAKE_CLAUDE_TOOL_CALLS=json.dumps(calls), **env)
+    handshake(proc, TOOLS)
+    proc.send(user("weather?"))
+    return proc
+
+
+def test_tool_calls_stream_and_ask_one_at_a_time(spawn: Spawn) -> None:
+    calls = [{"name": "get_weather", "input": {"city": "Paris"}}, {"name": "get_time", "input": {}}]
+    proc = tool_turn(spawn, calls, FAKE_CLAUDE_TOOL_TEXT="Let me check.")
+    lines = proc.read_until(lambda line: line.get("type") == "control_request")
+    starts = [
+        line["event"]["content_block"]
+        for line in lines
+        if line["type"] == "stream_event" and line["event"]["type"] == "content_block_start"
+    ]
+    assert [b["type"] for b in starts] == ["text", "tool_use"]
+    assert starts[1]["name"] == "mcp__proxy__get_weather"
+    first = lines[-1]
+    assert first["request"]["subtype"] == "can_use_tool"
+    assert first["request"]["tool_use_id"] == starts[1]["id"]
+    assert first["request"]["input"] == {"city": "Paris"}
+    # the message streams on while the first ask is open; the second call is not asked yet
+    rest = proc.read_until(
+        lambda line: line["type"] == "stream_event" and line["event"]["type"] == "message_stop"
+    )
+    assert "control_request" not in kinds(rest)
+    proc.send(answer(first, {"behavior": "deny", "message": "not now", "interrupt": False}))
+    result = proc.read()
+    assert result["type"] == "user"
+    assert result["message"]["content"][0] == {
+        "type": "tool_result",
+        "content": "not now",
+        "is_error": True,
+        "tool_use_id": starts[1]["id"],
+    }
+    second = proc.read()
+    assert second["request"]["tool_name"] == "mcp__proxy__get_time"
+    proc.send(answer(second, {"behavior": "deny", "message": "forwarded", "interrupt": True}))
+    tail = proc.read_turn()
+    assert [line["type"] for line in tail] == ["user", "user", "result"]
+    assert tail[1]["message"]["content"][0]["text"] == "[Request interrupted by user for tool use]"
+    end = tail[-1]
+    assert (end["subtype"], end["stop_reason"], end["terminal_reason"]) == (
+        "error_during_execution",
+        "tool_use",
+        "aborted_tools",
+    )
+    assert [d["tool_name"] for d in end["permission_denials"]] == [
+        "mcp__proxy__get_weather",
+        "mcp__proxy__get_time",
+    ]
+
+
+def test_an_allowed_tool_call_goes_through_tools_call(spawn: Spawn) -> None:
+    proc = tool_turn(spawn, [{"name": "get_weather", "input": {"city": "Paris"}}])
+    ask = proc.read_until(lambda line: line.get("type") == "control_request")[-1]
+    proc.send(answer(ask, {"behavior": "allow", "updatedInput": {"city": "Lyon"}}))
+    call = proc.read_until(lambda line: line.get("type") == "control_request")[-1]
+    message = call["request"]["message"]
+    assert message["method"] == "tools/call"
+    assert message["params"]["name"] == "get_weather"
+    assert message["params"]["arguments"] == {"city": "Lyon"}
+    proc.send(mcp_answer(call, {"content": [{"type": "text", "text": "Sunny"}], "isError": False}))
+    end = proc.read_turn()[-1]
+    assert (end["subtype"], end["result"]) == ("success", "ECHO:Sunny")
+
+
+def test_a_tool_outside_the_sdk_server_is_not_asked(spawn: Spawn) -> None:
+    proc = tool_turn(spawn, [{"cli_name": "Bash", "input": {"command": "ls"}}])
+    turn = proc.read_turn()
+    assert "control_request" not in kinds(turn)
+    assert "No such tool available: Bash" in turn[-1]["result"]

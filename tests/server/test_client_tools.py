@@ -9,13 +9,18 @@ answer), tool_choice and parallel_tool_calls, the stateless follow-up, and the 4
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
+import httpx
 import pytest
 from anthropic.types import Message
+from fake_claude_log import FAKE_CLAUDE, read_log
 from fake_cli import FakeCLI, messages
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
+from serve_process import Server
+from waiting import gone, wait_until
 
 WEATHER = {
     "name": "get_weather",
@@ -516,3 +521,43 @@ def test_a_malformed_tool_is_a_clear_400(client, fake_cli, path, body, param):
     text = json.dumps(error)
     assert param in text
     assert fake_cli.calls() == []  # refused before any CLI ran
+
+
+# ---- a client that leaves during a tool call
+
+
+def test_disconnect_during_a_tool_call_leaves_no_process(tmp_path, claude_max_home):
+    """Real uvicorn: the client hangs up while the model is still writing the call's input
+    (and the CLI holds an open permission ask): the CLI is killed and reaped."""
+    log = tmp_path / "fake.log"
+    env = dict(os.environ)
+    env.update(
+        CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
+        CLAUDE_MAX_HOME=str(claude_max_home),
+        FAKE_CLAUDE_LOG=str(log),
+        FAKE_CLAUDE_SCENARIO="echo",
+        FAKE_CLAUDE_TOOL_CALLS=json.dumps([{"name": "get_time", "input": {}}, PARIS]),
+        FAKE_CLAUDE_CHUNKS="40",
+        FAKE_CLAUDE_DELAY_MS="100",
+    )
+    server = Server(env, "--warm", "0")
+    try:
+        body = {
+            "model": "opus",
+            "stream": True,
+            "messages": ASK,
+            "tools": openai_tools(WEATHER, TIME),
+        }
+        with httpx.Client(timeout=10) as http:
+            with http.stream("POST", f"{server.url}/v1/chat/completions", json=body) as response:
+                for line in response.iter_lines():
+                    if '"get_weather"' in line:
+                        break  # the second call has begun (~2 s to go); the first one's ask is open
+        [run] = [c for c in read_log(log) if "-p" in c["argv"] and c["stdin"]]
+        assert wait_until(lambda: gone(run["pid"])), "CLI still running after the client left"
+        assert run.get("exit_code") is None  # killed, not finished
+        asked = [line for line in run["stdin"] if line.get("type") == "control_response"]
+        assert len(asked) == 3  # the handshake only: the open ask was never answered
+        assert httpx.get(f"{server.url}/health").status_code == 200
+    finally:
+        server.stop()
