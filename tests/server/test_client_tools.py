@@ -20,7 +20,11 @@ from fake_cli import FakeCLI, messages
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 from serve_process import Server
+from starlette.testclient import TestClient
 from waiting import gone, wait_until
+
+from claude_max.core.settings import Settings
+from claude_max.server.app import create_app
 
 WEATHER = {
     "name": "get_weather",
@@ -400,6 +404,40 @@ def test_a_tool_that_is_not_the_clients_never_reaches_it(client, fake_cli):
     assert choice["finish_reason"] == "stop" and not choice["message"].get("tool_calls")
     assert "No such tool available: Bash" in choice["message"]["content"]
     assert answers(fake_cli.call()) == []
+
+
+# ---- warm processes
+
+
+def test_a_warm_process_has_done_the_handshake_before_the_request(claude_max_home, fake_cli):
+    """The pool starts CLIs for a spec with client tools after its first request; they answer
+    the MCP handshake while waiting, so the next request only sends its message."""
+    calling(fake_cli, PARIS)
+    settings = Settings(home=claude_max_home, claude_path=str(FAKE_CLAUDE), warm=2)
+    body = {"model": "opus", "messages": ASK, "tools": openai_tools(WEATHER)}
+
+    def ready() -> list[dict[str, Any]]:
+        """Warm CLIs that answered the handshake and were given no request."""
+        return [
+            r
+            for r in read_log(fake_cli.log)
+            if "-p" in r["argv"]
+            and len(r["stdin"]) == 3
+            and all(line["type"] == "control_response" for line in r["stdin"])
+        ]
+
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8080") as client:
+        assert client.post("/v1/chat/completions", json=body).status_code == 200
+        assert wait_until(lambda: len(ready()) >= 1), "no warm CLI with the tools"
+        waiting = {r["pid"] for r in ready()}
+        second = client.post("/v1/chat/completions", json=body)
+        assert second.json()["choices"][0]["finish_reason"] == "tool_calls"
+        warm = client.get("/health").json()["warm"]
+    assert warm["hits"] == 1
+    run = next(r for r in fake_cli.calls() if r["pid"] in waiting and messages(r))
+    kinds = [line["type"] for line in run["stdin"]]
+    assert kinds[:4] == ["control_response"] * 3 + ["user"]  # handshake, then the request
+    handed_over(run)
 
 
 # ---- the follow-up with the tool's result
