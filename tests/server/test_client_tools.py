@@ -384,6 +384,46 @@ def test_a_named_tool_choice_passes_only_that_tool(client, fake_cli, path, body)
     assert "You must call the tool mcp__proxy__get_time" in run["system_prompt_file"]["content"]
 
 
+def test_anthropic_tool_choice_any_is_an_instruction(client, fake_cli):
+    calling(fake_cli, PARIS)
+    response = client.post(
+        "/v1/messages",
+        json={
+            "model": "opus",
+            "max_tokens": 100,
+            "messages": ASK,
+            "tools": anthropic_tools(WEATHER),
+            "tool_choice": {"type": "any"},
+        },
+    )
+    assert response.json()["stop_reason"] == "tool_use"
+    prompt = fake_cli.call()["system_prompt_file"]["content"]
+    assert "You must call at least one of the available tools" in prompt
+
+
+def test_responses_allowed_tools_narrow_what_the_client_gets(client, fake_cli):
+    """Only get_time is allowed: get_weather is neither offered to the model nor passed on
+    when the model calls it anyway."""
+    calling(fake_cli, PARIS, CET)
+    response = client.post(
+        "/v1/responses",
+        json={
+            "model": "opus",
+            "input": "weather?",
+            "tools": responses_tools(WEATHER, TIME),
+            "tool_choice": {
+                "type": "allowed_tools",
+                "mode": "required",
+                "tools": [{"type": "function", "name": "get_time"}],
+            },
+        },
+    )
+    assert _called("/v1/responses", response.json()) == ["get_time"]
+    run = fake_cli.call()
+    assert [t["name"] for t in listing(run)] == ["get_time"]
+    handed_over(run)
+
+
 def _called(path: str, data: dict[str, Any]) -> list[str]:
     if path == "/v1/chat/completions":
         return [c["function"]["name"] for c in data["choices"][0]["message"]["tool_calls"]]
@@ -507,6 +547,44 @@ def test_anthropic_follow_up_declares_a_tool_the_history_uses(client, fake_cli):
     assert listing(fake_cli.call()) == [
         {"name": "get_weather", "description": "", "inputSchema": {"type": "object"}}
     ]
+
+
+def test_a_tool_only_the_history_used_is_not_passed_on(client, fake_cli):
+    """Declared for the history's sake, but not offered now: the model's call of it is
+    refused inside the turn, and the offered tool's call goes to the client."""
+    calling(fake_cli, PARIS, CET)
+    history = [
+        *ASK,
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "Rain"},
+                {"type": "text", "text": "and the time?"},
+            ],
+        },
+    ]
+    response = client.post(
+        "/v1/messages",
+        json={
+            "model": "opus",
+            "max_tokens": 100,
+            "messages": history,
+            "tools": anthropic_tools(TIME),
+        },
+    )
+    assert _called("/v1/messages", response.json()) == ["get_time"]
+    run = fake_cli.call()
+    assert sorted(t["name"] for t in listing(run)) == ["get_time", "get_weather"]
+    assert answers(run)[0] == {
+        "behavior": "deny",
+        "message": "mcp__proxy__get_weather is not available in this reply.",
+        "interrupt": False,
+    }
+    handed_over(run)
 
 
 # ---- bad tool declarations

@@ -100,9 +100,11 @@ def instructions(conv: Conversation) -> str:
 
 
 def allowed(conv: Conversation, name: str) -> bool:
-    """Whether a call of the client's tool `name` may go to the client under tool_choice."""
+    """Whether a call of the client's tool `name` may go to the client: a tool it offers in
+    this request (not one only its history used, nor one `allowed_tools` left out, which the
+    model may still name) that tool_choice permits."""
     opts = conv.options
-    if opts.tool_choice == "none":
+    if not offered(conv, name) or opts.tool_choice == "none":
         return False
     if opts.tool_choice == "tool":
         return name == opts.tool_name
@@ -145,8 +147,16 @@ def deny(request_id: str, *, interrupt: bool, message: str = _FORWARDED) -> dict
     return _success(request_id, {"behavior": "deny", "message": message, "interrupt": interrupt})
 
 
-def refusal_reason(conv: Conversation) -> str:
+def offered(conv: Conversation, name: str) -> bool:
+    return any(t.name == name for t in conv.tools)
+
+
+def refusal_reason(conv: Conversation, name: str | None = None) -> str:
+    """What the model reads when a call of tool `name` (the client's name, None for a tool
+    that is not the client's) is refused inside its turn."""
     opts = conv.options
+    if name is not None and not offered(conv, name):
+        return f"{cli_name(name)} is not available in this reply."
     if opts.tool_choice == "tool" and opts.tool_name:
         return f"Only {cli_name(opts.tool_name)} may be called now."
     return "Tool use is not allowed in this reply; answer in text."

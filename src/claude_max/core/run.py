@@ -262,12 +262,10 @@ class _ToolCalls:
             if call_id in self.names:
                 self._waiting.append(rid)  # deny + interrupt once every call has streamed
                 await self._release()
-            else:  # not the client's tool, or one tool_choice rules out: the model goes on
-                await self.proc.send(
-                    client_tools.deny(
-                        rid, interrupt=False, message=client_tools.refusal_reason(self.conv)
-                    )
-                )
+            else:  # not a tool the client offers now, or one tool_choice rules out: go on
+                name = client_tools.client_name(str(request.get("tool_name") or ""))
+                reason = client_tools.refusal_reason(self.conv, name)
+                await self.proc.send(client_tools.deny(rid, interrupt=False, message=reason))
         else:
             await self.proc.send(client_tools.error_answer(rid, str(subtype)))
 
