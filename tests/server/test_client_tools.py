@@ -222,6 +222,29 @@ def test_responses_streamed_function_call(client, fake_cli):
     assert item.name == "get_weather"
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_responses_custom_tool_call_carries_its_text(client, fake_cli, stream):
+    """A freeform tool (Codex's apply_patch): the model fills one `input` property; the
+    client gets a custom_tool_call whose input is that text."""
+    patch = "*** Begin Patch\n*** End Patch"
+    calling(fake_cli, {"name": "apply_patch", "input": {"input": patch}})
+    body = {
+        "model": "opus",
+        "input": "patch it",
+        "tools": [{"type": "custom", "name": "apply_patch", "description": "Apply a patch"}],
+        "stream": stream,
+    }
+    response = client.post("/v1/responses", json=body)
+    if stream:
+        data = sse(response.text)[-1]["response"]
+    else:
+        data = response.json()
+    [item] = [i for i in data["output"] if i["type"] == "custom_tool_call"]
+    assert (item["name"], item["input"]) == ("apply_patch", patch)
+    [tool] = listing(fake_cli.call())
+    assert tool["name"] == "apply_patch" and "input" in tool["inputSchema"]["properties"]
+
+
 # ---- parallel calls and tool_choice
 
 
