@@ -83,11 +83,16 @@ def listing(call: dict[str, Any]) -> list[dict[str, Any]]:
     raise AssertionError("no tools/list answer")
 
 
-def handed_over(call: dict[str, Any], count: int = 1) -> None:
+def handed_over(call: dict[str, Any]) -> None:
     """The CLI was stopped with deny + interrupt: the calls went to the client."""
-    assert [a["interrupt"] for a in answers(call)][-1] is True
+    assert answers(call), "no permission ask was answered"
+    assert answers(call)[-1]["interrupt"] is True
     assert all(a["behavior"] == "deny" for a in answers(call))
-    assert len(answers(call)) >= count
+
+
+def finish_reasons(chunks: list[dict[str, Any]]) -> list[str]:
+    """The finish_reasons a chunk stream set (the last chunk with choices sets one)."""
+    return [c["choices"][0]["finish_reason"] for c in chunks if c["choices"]][-1:]
 
 
 # ---- one call in each protocol, streaming and not
@@ -133,9 +138,7 @@ def test_chat_completions_streamed_tool_call(client, fake_cli):
     assert len(calls) > 2  # the arguments arrive in pieces, as the model writes them
     assert json.loads("".join(c["function"]["arguments"] for c in calls)) == {"city": "Paris"}
     assert {c["index"] for c in calls} == {0}
-    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls" or any(
-        c["choices"] and c["choices"][0]["finish_reason"] == "tool_calls" for c in chunks
-    )
+    assert finish_reasons(chunks) == ["tool_calls"]
     handed_over(fake_cli.call())
 
 
@@ -258,7 +261,31 @@ def test_parallel_tool_calls_all_reach_the_client(client, fake_cli):
     assert [c["function"]["name"] for c in calls] == ["get_weather", "get_time"]
     assert json.loads(calls[1]["function"]["arguments"]) == {"tz": "CET"}
     assert len({c["id"] for c in calls}) == 2
-    handed_over(fake_cli.call())
+    handed_over(fake_cli.calls()[0])
+    with client.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={
+            "model": "opus",
+            "messages": ASK,
+            "tools": openai_tools(WEATHER, TIME),
+            "stream": True,
+        },
+    ) as streamed:
+        chunks = sse(streamed.read().decode())
+    pieces = [
+        piece
+        for c in chunks
+        if c["choices"]
+        for piece in c["choices"][0]["delta"].get("tool_calls") or []
+    ]
+    names = {p["index"]: p["function"]["name"] for p in pieces if "name" in p["function"]}
+    assert names == {0: "get_weather", 1: "get_time"}
+    arguments = {
+        i: "".join(p["function"]["arguments"] for p in pieces if p["index"] == i) for i in names
+    }
+    assert json.loads(arguments[1]) == {"tz": "CET"}
+    assert finish_reasons(chunks) == ["tool_calls"]
 
 
 def test_parallel_tool_calls_false_gives_one_call(client, fake_cli):
