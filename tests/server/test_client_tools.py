@@ -37,6 +37,13 @@ CET = {"name": "get_time", "input": {"tz": "CET"}}
 ASK = [{"role": "user", "content": "weather?"}]
 
 
+@pytest.fixture
+def settings(claude_max_home):
+    """Cold CLIs only, to keep the fast suite fast: the warm path of a tool request (a CLI
+    that answered the handshake before its request) has its own test below."""
+    return Settings(home=claude_max_home, claude_path=str(FAKE_CLAUDE), warm=0)
+
+
 def openai_tools(*tools: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "function", "function": t} for t in tools]
 
