@@ -17,7 +17,10 @@ The scripts call `claude-max` again on every TAB, so completion latency is start
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False  # a TAB imports this module: no pathlib (~4 ms) until it is needed
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PROG = "claude-max"
 COMPLETE_VAR = "_CLAUDE_MAX_COMPLETE"
@@ -98,6 +101,8 @@ def script(shell: str) -> str:
 
 def default_dir() -> Path:
     """`completions/` at the repository root (this file is `<root>/src/claude_max/...`)."""
+    from pathlib import Path
+
     return Path(__file__).resolve().parents[2] / "completions"
 
 
@@ -122,6 +127,7 @@ def stale(directory: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
+    from pathlib import Path
 
     parser = argparse.ArgumentParser(
         prog="python -m claude_max.completions",

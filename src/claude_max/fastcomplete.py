@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs ~4 ms of a 70 ms budget; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 Item = tuple[str, "str | None"]  # a candidate and its help
 

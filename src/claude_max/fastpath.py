@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs ~4 ms of a 70 ms budget; mypy reads this as True
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 HELP_FLAGS = ("--help", "-h")
 # What click's boolean type accepts for `--debug`'s CLAUDE_MAX_DEBUG ("" is unset).
