@@ -64,6 +64,13 @@ def test_help_is_the_apps(capsys, monkeypatch, path, flag):
     assert fastpath.answer(argv, {"COLUMNS": "120"}) == 0  # it was the fast path's answer
 
 
+def test_no_arguments_is_the_root_help_and_exit_2(capsys, monkeypatch):
+    fast, full = both(capsys, monkeypatch, [], {"COLUMNS": "100"})
+    assert fast == full
+    assert fast[0] == 2 and fast[1] == fastpath.snapshot()["help"][""]
+    assert fastpath.answer([], {"COLUMNS": "100"}) == 2
+
+
 @pytest.mark.parametrize("columns", ["60", "79"])
 def test_a_narrow_terminal_gets_typers_help_at_its_width(capsys, monkeypatch, columns):
     assert fastpath.answer(["chat", "--help"], {"COLUMNS": columns}) is None

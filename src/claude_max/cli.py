@@ -71,7 +71,8 @@ def main(fast: bool = True) -> None:
         # The name in help and completion, however it was started (`python -m claude_max`
         # too): the snapshot the fast paths answer from is rendered under it.
         code = app(prog_name=PROG, standalone_mode=False)
-    except NoArgsIsHelpError:  # the help is already printed
+    except NoArgsIsHelpError as exc:  # `claude-max` alone: the help, on stdout as --help's
+        print(exc.format_message())
         sys.exit(2)
     except ClickException as exc:  # usage errors: exit 2
         console.report(exc.format_message(), _usage_hint(exc))

@@ -4,8 +4,8 @@
 always. What is answered here, each exactly as the app would (tests/test_fastpath.py):
 
 - `--version` / `-V`;
-- `claude-max [COMMAND...] --help` (or `-h`): the help text stored in `app_snapshot.json`,
-  when the terminal is at least 80 columns wide (the width the snapshot was rendered at);
+- `claude-max [COMMAND...] --help` (or `-h`), and `claude-max` alone: the help text stored in
+  `app_snapshot.json`, when the terminal is at least 80 columns wide (the snapshot's width);
 - `models`, `models -q|--quiet|--json`: `terminal/model_list.show`, which the Typer command
   calls too;
 - TAB completion (`fastcomplete.py`).
@@ -48,7 +48,9 @@ def answer(argv: list[str], environ: Mapping[str, str]) -> int | None:
         return 0
     if environ.get("CLAUDE_MAX_DEBUG", "").strip().lower() not in BOOLEANS:
         return None
-    if argv and argv[-1] in HELP_FLAGS:
+    if not argv:  # the app's no_args_is_help: the help, as a usage error
+        return 2 if _help([], environ) == 0 else None
+    if argv[-1] in HELP_FLAGS:
         return _help(argv[:-1], environ)
     if argv[:1] == ["models"] and tuple(argv[1:]) in MODELS_FLAGS:
         from claude_max.terminal.model_list import show
