@@ -250,3 +250,20 @@ def test_other_instructions_go_to_typer():
 
 def test_split_keeps_an_open_quote():
     assert fastcomplete.split('claude-max chat "hel') == ["claude-max", "chat", "hel"]
+
+
+def test_plain_help_keeps_the_panels_as_sections():
+    """Help is click's plain help (no rich: its import alone was ~50 ms), with the options
+    still grouped under their panels, and `-h, --help` in that order every run."""
+    text = fastpath.snapshot()["help"]["chat"]
+    headings = [line for line in text.splitlines() if line and not line.startswith(" ")]
+    assert headings[1:] == [
+        "Arguments:",
+        "Model:",
+        "Output:",
+        "Session:",
+        "Claude CLI:",
+        "Options:",
+    ]
+    assert "  -h, --help " in text and "\x1b[" not in text
+    assert all(len(line) <= 78 for line in text.splitlines())
