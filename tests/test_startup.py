@@ -38,8 +38,7 @@ MODEL_TAB = {
 
 def imported(args: list[str], env: dict[str, str] | None = None) -> set[str]:
     """Top-level package and full names of every module `claude-max ARGS` imports."""
-    # A completion query needs the program name `claude-max` (it names `_CLAUDE_MAX_COMPLETE`),
-    # which `python -m claude_max` doesn't give; the console script does.
+    # A completion query runs the console script, as the completion scripts do.
     target = [str(SCRIPT)] if env and "_CLAUDE_MAX_COMPLETE" in env else ["-m", "claude_max"]
     base = {k: v for k, v in os.environ.items() if not k.startswith("_CLAUDE_MAX")}
     result = subprocess.run(
