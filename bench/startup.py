@@ -10,7 +10,11 @@ warm-up (page cache) and checks that every case exits 0.
     .venv/bin/python bench/startup.py --python .venv/bin/python --python /tmp/v/bin/python
 
 TAB cases are what a completion script runs on each TAB press: bash asks once, zsh once
-(with help text, which typer renders through rich), fish twice (`is-args`, then `get-args`).
+(with help text), fish twice (`is-args`, then `get-args`).
+
+On a shared machine wall times swing with the load: compare against the `python -c pass`
+floor measured in the same rounds, and the CPU time (user + sys) each case used, which the
+load inflates far less.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -34,6 +39,7 @@ class Case:
     budget: float | None = None  # ms, STYLE.md §2.2
     program: str = "claude-max"  # or "python"
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + sys ms
 
 
 def tab(shell: str, line: str) -> list[tuple[list[str], dict[str, str]]]:
@@ -80,6 +86,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def timed(case: Case, programs: dict[str, str], env: dict[str, str], check: bool) -> float:
+    """Wall ms of the case's calls; their CPU ms go to `case.cpu` (when not checking)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     for args, extra in case.calls:
         result = subprocess.run(
@@ -92,7 +100,12 @@ def timed(case: Case, programs: dict[str, str], env: dict[str, str], check: bool
         fish_is_args = extra.get("_TYPER_COMPLETE_FISH_ACTION") == "is-args"
         if check and result.returncode != 0 and not fish_is_args:
             sys.exit(f"{case.label} failed ({result.returncode}):\n{result.stderr.decode()}")
-    return (time.perf_counter() - start) * 1000
+    wall = (time.perf_counter() - start) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if not check:
+        used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        case.cpu.append(used * 1000)
+    return wall
 
 
 def versions(python: str) -> str:
@@ -146,11 +159,16 @@ def main() -> int:
     if args.json:
         print(json.dumps({"runs": args.runs, "installs": results}, indent=2))
     else:
-        print(f"{args.runs} rounds; load {load_before:.2f} -> {load_after:.2f}; median (p10) ms\n")
+        print(
+            f"{args.runs} rounds; load {load_before:.2f} -> {load_after:.2f}; "
+            "median wall (p10) / median CPU ms\n"
+        )
         print("| invocation | " + " | ".join(i["install"] for i in results) + " | budget |")
         print("| --- | " + "---: | " * len(results) + "--- |")
         for row in zip(*(i["results"] for i in results), strict=True):
-            cells = [f"{r['median_ms']:.1f} ({r['p10_ms']:.1f})" for r in row]
+            cells = [
+                f"{r['median_ms']:.1f} ({r['p10_ms']:.1f}) / {r['cpu_median_ms']:.1f}" for r in row
+            ]
             cells = [
                 f"**{c}**" if r["within_budget"] is False else c
                 for c, r in zip(cells, row, strict=True)
@@ -168,6 +186,7 @@ def summary(case: Case) -> dict[str, object]:
         "median_ms": round(median, 1),
         "p10_ms": round(percentile(case.times, 0.1), 1),
         "p90_ms": round(percentile(case.times, 0.9), 1),
+        "cpu_median_ms": round(statistics.median(case.cpu), 1),
         "budget_ms": case.budget,
         "within_budget": None if case.budget is None else median <= case.budget,
     }

@@ -2,7 +2,9 @@
 
 `python -X importtime` lists every module a run imports. The server stack (starlette, uvicorn,
 asyncio, `claude_max.server`) costs ~100 ms and belongs to `serve` alone; pydantic is what
-typer 0.29 adds to every command and TAB press (the reason for `typer<0.29`, STYLE.md §2.2).
+typer 0.29 adds to every command and TAB press (the reason for `typer<0.29`, STYLE.md §2.2);
+rich (~50 ms) only renders chat. `--version`, `--help`, `models` and TAB answer without typer
+at all (`fastpath.py`; tests/test_fastpath.py checks they answer as the app does).
 Timings live in `bench/startup.py`.
 """
 
@@ -17,7 +19,8 @@ import pytest
 
 SCRIPT = Path(sys.executable).parent / "claude-max"
 HEAVY = ("starlette", "uvicorn", "asyncio", "claude_max.server", "pydantic")
-# `--help` and zsh/fish TABs render help text through typer.rich_utils; these must not.
+# typer renders help through rich unless told not to (root.py: rich_markup_mode=None), and
+# zsh/fish TABs through typer.rich_utils (cli.py: _plain_completion_help).
 PLAIN = ("rich",)
 
 BASH_TAB = {
@@ -35,9 +38,8 @@ MODEL_TAB = {
 
 def imported(args: list[str], env: dict[str, str] | None = None) -> set[str]:
     """Top-level package and full names of every module `claude-max ARGS` imports."""
-    # A completion query needs the program name `claude-max` (it names `_CLAUDE_MAX_COMPLETE`),
-    # which `python -m claude_max` doesn't give; the console script does.
-    target = [str(SCRIPT)] if env else ["-m", "claude_max"]
+    # A completion query runs the console script, as the completion scripts do.
+    target = [str(SCRIPT)] if env and "_CLAUDE_MAX_COMPLETE" in env else ["-m", "claude_max"]
     base = {k: v for k, v in os.environ.items() if not k.startswith("_CLAUDE_MAX")}
     result = subprocess.run(
         [sys.executable, "-X", "importtime", *target, *args],
@@ -70,12 +72,28 @@ CASES = {
     "TAB bash": ([], BASH_TAB),
     "TAB zsh": ([], ZSH_TAB),
     "TAB chat --model": ([], MODEL_TAB),
+    # typer's own paths: a narrow terminal's help, a TAB the fast path leaves to typer
+    "chat --help (60 columns)": (["chat", "--help"], {"COLUMNS": "60"}),
+    "TAB stats --since": (
+        [],
+        {
+            "_CLAUDE_MAX_COMPLETE": "complete_zsh",
+            "_TYPER_COMPLETE_ARGS": "claude-max stats --since ",
+        },
+    ),
 }
-WITHOUT_RICH = {
+# Answered before typer is imported (fastpath.py).
+WITHOUT_TYPER = {
+    "--help",
     "--version",
     "models",
     "models -q",
     "models --json",
+    "models --help",
+    "chat --help",
+    "serve --help",
+    "doctor --help",
+    "stats --help",
     "TAB bash",
     "TAB zsh",
     "TAB chat --model",
@@ -85,41 +103,45 @@ WITHOUT_RICH = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_everyday_commands_import_nothing_heavy(case):
     args, env = CASES[case]
-    if env and not SCRIPT.exists():
+    if env and "_CLAUDE_MAX_COMPLETE" in env and not SCRIPT.exists():
         pytest.skip(f"no console script at {SCRIPT}")
     names = imported(args, env)
-    forbidden = HEAVY + (PLAIN if case in WITHOUT_RICH else ())
+    forbidden = HEAVY + PLAIN + (("typer",) if case in WITHOUT_TYPER else ())
     found = sorted(name for name in forbidden if name in names)
     hint = (
         "typer>=0.29 imports pydantic for every command with a parameter: keep typer<0.29"
         if "pydantic" in found
+        else "the fast path no longer answers it (fastpath.py; is app_snapshot.json current?)"
+        if "typer" in found
         else "import them inside the command body that needs them"
     )
     assert not found, f"`claude-max {case}` imports {found}: {hint}"
 
 
-# What each everyday command may load of claude-max's own commands: `--version` answers before
-# typer is imported; a command builds only itself (typer's build of all seven cost as much as
-# importing typer); `--help` lists, so builds, them all.
+# What each command may load of claude-max's own commands: the fast paths none; on typer's
+# path a command builds only itself (typer's build of all seven cost as much as importing typer).
 ONLY = {
     "--version": set(),
-    "models": {"claude_max.commands.models"},
-    "models --json": {"claude_max.commands.models"},
-    "TAB bash": {"claude_max.commands.models"},  # `claude-max mo`: only what starts with mo
-    "TAB chat --model": {"claude_max.commands.chat"},
-    "doctor --help": {"claude_max.commands.doctor"},
+    "--help": set(),
+    "models": set(),
+    "models --json": set(),
+    "TAB bash": set(),
+    "TAB chat --model": set(),
+    "doctor --help": set(),
+    "chat --help (60 columns)": {"claude_max.commands.chat"},
+    "TAB stats --since": {"claude_max.commands.stats"},
 }
 COMMAND_MODULES = {
-    f"claude_max.commands.{name}" for name in ("chat", "serve", "models", "doctor", "sessions")
+    f"claude_max.commands.{name}"
+    for name in ("chat", "serve", "models", "doctor", "sessions", "stats", "usage")
 }
 
 
 @pytest.mark.parametrize("case", list(ONLY))
 def test_a_command_loads_only_itself(case):
     args, env = CASES[case]
-    if env and not SCRIPT.exists():
+    if env and "_CLAUDE_MAX_COMPLETE" in env and not SCRIPT.exists():
         pytest.skip(f"no console script at {SCRIPT}")
     names = imported(args, env)
     assert names & COMMAND_MODULES == ONLY[case]
-    if case == "--version":
-        assert "typer" not in names
+    assert ("typer" in names) == bool(ONLY[case])

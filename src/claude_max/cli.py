@@ -1,8 +1,9 @@
 """The `claude-max` command's entry point and its one error boundary; imports nothing heavy.
 
-`--version` answers before typer is imported; the app (`commands/root.py`) builds a command
-only when it is used, and command modules load uvicorn, starlette and rich inside their
-bodies, so `--help`, `--version` and TAB completion stay fast (bench/startup.py).
+`--version`, `--help`, `models` and TAB completion answer before typer is imported
+(`fastpath.py`, from the app's snapshot); for the rest the app (`commands/root.py`) builds a
+command only when it is used, and command modules load uvicorn, starlette and rich inside their
+bodies (bench/startup.py, tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -10,9 +11,14 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import Any
 
-from claude_max import __version__
+from claude_max import fastpath
+
+TYPE_CHECKING = False  # typing costs ~4 ms of a 70 ms budget; mypy reads this as True
+if TYPE_CHECKING:
+    from typing import Any
+
+PROG = "claude-max"
 
 
 def __getattr__(name: str) -> Any:
@@ -35,38 +41,21 @@ def _plain_completion_help() -> None:
         classes._sanitize_help_text = lambda text: text
 
 
-def _light_help_renderer() -> None:
-    """typer.rich_utils imports rich.markdown (markdown-it) and rich.traceback (pygments) at
-    import for markup mode "markdown" and pretty tracebacks; claude-max uses neither, and they
-    are most of `--help`'s time. Stand-ins serve that one import, then leave, so any later
-    `import rich.markdown` (chat renders Markdown) loads the real module."""
-    import types
-
-    if "typer.rich_utils" in sys.modules:
-        return
-    stand_ins = {}
-    for module, name in (("rich.markdown", "Markdown"), ("rich.traceback", "Traceback")):
-        if module not in sys.modules:
-            stand_ins[module] = types.ModuleType(module)
-            setattr(stand_ins[module], name, type(name, (), {}))
-    sys.modules.update(stand_ins)
-    try:
-        import typer.rich_utils  # noqa: F401
-    except ImportError:  # pragma: no cover - a typer that moved it: nothing to speed up
-        pass
-    finally:
-        for module, stand_in in stand_ins.items():
-            if sys.modules.get(module) is stand_in:
-                del sys.modules[module]
-
-
-def main() -> None:
+def main(fast: bool = True) -> None:
     """Entry point, and the terminal face's one error boundary: usage errors, ClaudeMaxError
     and anything unexpected end as `Error: ...` plus a hint on stderr, never a traceback
-    (unless --debug / CLAUDE_MAX_DEBUG=1)."""
-    if sys.argv[1:] in (["--version"], ["-V"]):  # before typer: 20 ms instead of 80
-        print(f"claude-max {__version__}")
-        return
+    (unless --debug / CLAUDE_MAX_DEBUG=1). `fast=False` skips the fast paths (tests compare)."""
+    if fast:
+        try:
+            code = fastpath.answer(sys.argv[1:], os.environ)
+        except BrokenPipeError:  # `claude-max models | head -1`: the reader went away
+            sys.exit(1)
+        except Exception:  # a fast path's bug: the Typer app gives the same answer, slower
+            if os.environ.get("CLAUDE_MAX_DEBUG") == "1":
+                raise
+            code = None
+        if code is not None:
+            sys.exit(code)
     import typer
 
     from claude_max.commands.root import app
@@ -78,11 +67,12 @@ def main() -> None:
     completing = os.environ.get("_CLAUDE_MAX_COMPLETE", "")
     if completing.startswith(("complete_zsh", "complete_fish")):
         _plain_completion_help()
-    elif not completing and (not sys.argv[1:] or {"-h", "--help"} & set(sys.argv[1:])):
-        _light_help_renderer()
     try:
-        code = app(standalone_mode=False)
-    except NoArgsIsHelpError:  # the help is already printed
+        # The name in help and completion, however it was started (`python -m claude_max`
+        # too): the snapshot the fast paths answer from is rendered under it.
+        code = app(prog_name=PROG, standalone_mode=False)
+    except NoArgsIsHelpError as exc:  # `claude-max` alone: the help, on stdout as --help's
+        print(exc.format_message())
         sys.exit(2)
     except ClickException as exc:  # usage errors: exit 2
         console.report(exc.format_message(), _usage_hint(exc))

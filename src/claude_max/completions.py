@@ -4,8 +4,11 @@ The scripts are generated from the app through Typer's own completion machinery
 (`_CLAUDE_MAX_COMPLETE=source_<shell>`), so they stay in step with the commands;
 `tests/test_completions.py` fails when the committed files are out of date. Regenerate with:
 
-    python -m claude_max.completions            # writes <repo>/completions/
+    python -m claude_max.completions            # writes <repo>/completions/ and the snapshot
     python -m claude_max.completions --check    # exit 1 if any file is stale
+
+Without a directory argument it also writes `claude_max/app_snapshot.json`, the help texts and
+completion table the fast paths answer from (`snapshot.py`, `fastcomplete.py`).
 
 The scripts call `claude-max` again on every TAB, so completion latency is start-up time
 (`bench/startup.py`). Completers here read only `core/catalog.py`: they never start `claude`.
@@ -14,7 +17,10 @@ The scripts call `claude-max` again on every TAB, so completion latency is start
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False  # a TAB imports this module: no pathlib (~4 ms) until it is needed
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PROG = "claude-max"
 COMPLETE_VAR = "_CLAUDE_MAX_COMPLETE"
@@ -95,6 +101,8 @@ def script(shell: str) -> str:
 
 def default_dir() -> Path:
     """`completions/` at the repository root (this file is `<root>/src/claude_max/...`)."""
+    from pathlib import Path
+
     return Path(__file__).resolve().parents[2] / "completions"
 
 
@@ -119,18 +127,28 @@ def stale(directory: Path) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
+    from pathlib import Path
 
     parser = argparse.ArgumentParser(
         prog="python -m claude_max.completions",
         description="Write the bash, zsh and fish completion scripts for claude-max.",
     )
     parser.add_argument(
-        "directory", nargs="?", type=Path, default=default_dir(), help="default: %(default)s"
+        "directory",
+        nargs="?",
+        type=Path,
+        help=f"default: {default_dir()}, and the app snapshot too",
     )
     parser.add_argument("--check", action="store_true", help="only report stale files (exit 1)")
     args = parser.parse_args(argv)
+    with_snapshot = args.directory is None
+    args.directory = args.directory or default_dir()
+    from claude_max import snapshot
+
     if args.check:
         old = stale(args.directory)
+        if with_snapshot and snapshot.stale():
+            old.append(snapshot.PATH)
         for path in old:
             print(f"stale: {path}", file=sys.stderr)
         if old:
@@ -138,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if old else 0
     for path in write(args.directory):
         print(f"wrote {path}", file=sys.stderr)
+    if with_snapshot and snapshot.write():
+        print(f"wrote {snapshot.PATH}", file=sys.stderr)
     return 0
 
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from fake_claude_log import read_log
 
-from claude_max.commands import models as models_command
 from claude_max.core import catalog
+from claude_max.terminal import model_list as models_command
 
 TABLE = """\
 ID                   ALIAS     CONTEXT    MAX OUTPUT    DEFAULT

@@ -15,7 +15,7 @@ from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
-from typer.core import CompletionItem, TyperGroup  # type: ignore[attr-defined]
+from typer.core import CompletionItem, TyperCommand, TyperGroup  # type: ignore[attr-defined]
 
 from claude_max import __version__
 
@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("claude_max.commands.doctor", "doctor", "Manage"),
 }
 
+HELP_TERM_MAX = 30  # click's default: longer option names put their help on the next line
+
 
 def build(name: str) -> Any:
     """The click command for `name`, as `app.command()` / `app.add_typer()` would make it."""
@@ -37,16 +39,57 @@ def build(name: str) -> Any:
     # __import__ rather than importlib.import_module: `python -X importtime` (what
     # tests/test_startup.py reads) only sees imports made through the import statement's path.
     target = getattr(__import__(module, fromlist=[attr]), attr)
-    holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+    holder = typer.Typer(
+        add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None
+    )
     if isinstance(target, typer.Typer):
-        holder.add_typer(target, name=name, rich_help_panel=panel)
+        for info in target.registered_commands:  # its subcommands: panels and stable help too
+            if info.cls in (None, TyperCommand):
+                info.cls = PanelCommand
+        holder.add_typer(target, name=name, cls=StableGroup, rich_help_panel=panel)
         command = typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
     else:
-        holder.command(name=name, rich_help_panel=panel)(target)
+        holder.command(name=name, cls=PanelCommand, rich_help_panel=panel)(target)
         command = typer.main.get_command(holder)  # one command: typer returns it alone
     command.name = name
     command.rich_help_panel = panel
     return command
+
+
+class _StableHelpOption:
+    """click builds the help option's names through a set, so `-h, --help` and `--help, -h`
+    alternate between runs (string hashes are salted): keep the configured order, so help and
+    completion are the same every time (the fast paths' snapshot depends on it)."""
+
+    def get_help_option_names(self, ctx: Any) -> list[str]:
+        names = super().get_help_option_names(ctx)  # type: ignore[misc]
+        return sorted(names, key=list(ctx.help_option_names).index)
+
+
+class PanelCommand(_StableHelpOption, TyperCommand):
+    """A command whose plain help lists its options under their `rich_help_panel` headings
+    (Model, Output, ...) as rich's help did; typer's plain help puts them all in "Options".
+    One column width for every section, so the help reads as one table."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        sections: dict[str, list[tuple[str, str]]] = {}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                title = "Arguments"
+            else:
+                title = getattr(param, "rich_help_panel", None) or "Options"
+            sections.setdefault(title, []).append(record)
+        rows = [row for section in sections.values() for row in section]
+        width = min(max((len(term) for term, _ in rows), default=0), HELP_TERM_MAX)
+        for title, section in sections.items():
+            with formatter.section(title):
+                formatter.write_dl(
+                    [(term.ljust(width) if text else term, text) for term, text in section],
+                    col_max=HELP_TERM_MAX,
+                )
 
 
 class _Commands(MutableMapping[str, Any]):
@@ -75,7 +118,11 @@ class _Commands(MutableMapping[str, Any]):
         return len(COMMANDS)
 
 
-class LazyGroup(TyperGroup):
+class StableGroup(_StableHelpOption, TyperGroup):
+    """A Typer sub-app's group (`sessions`), with its help option in a stable order."""
+
+
+class LazyGroup(StableGroup):
     """The root group: knows its commands' names, builds a command when asked for it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,6 +151,10 @@ app = typer.Typer(
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    # Plain click help, not rich: rich costs ~50 ms to import and as much to lay out, which
+    # put `--help` over its budget; plain help is also what `claude_max/app_snapshot.json`
+    # stores for the fast path (cli.py), since it depends on nothing but the width.
+    rich_markup_mode=None,
 )
 
 
