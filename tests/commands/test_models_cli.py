@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from fake_claude_log import FAKE_CLAUDE, read_log
@@ -150,3 +152,26 @@ def test_no_cli_installed_is_the_catalog_quietly(invoke, monkeypatch, tmp_path):
     assert result.exit_code == 0 and result.stderr == ""
     assert len(result.stdout.splitlines()) == len(catalog.MODELS)
     assert not os.path.exists(tmp_path / "claude")
+
+
+def test_a_warm_run_imports_nothing_heavy(invoke, new_models, claude_max_home):
+    """The kept list is read with the start-up budget's imports (tests/test_startup.py): no
+    asyncio, no CLI started (not even `claude --version`)."""
+    invoke("models")  # cold: read from the CLI and kept
+    started = len(runs(new_models))
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "claude_max", "models", "-q"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout == "claude-nova-6-0\nclaude-opus-5-5\n"
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "claude_max.core.model_cache" in names
+    assert not names & {"asyncio", "claude_max.core.cli_models", "pydantic"}
+    assert len(runs(new_models)) == started
