@@ -129,7 +129,9 @@ def test_the_sdks_read_a_stream_that_opened_early(server, gate):
     with anthropic_client(server) as claude, claude.messages.stream(**body) as reply:
         open_gate(gate)
         assert reply.get_final_text() == "ECHO:hello"
-        assert reply.get_final_message().stop_reason == "end_turn"
+        final = reply.get_final_message()
+        assert final.stop_reason == "end_turn"
+        assert final.usage.input_tokens > 0  # message_start said 0: message_delta's count
 
     gate.unlink()
     with openai_client(server) as client, client.responses.create(**RESPONSES) as events:
