@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import socket
@@ -66,6 +67,29 @@ def test_disconnect_before_the_first_token_kills_the_cli(server, tmp_path):
         assert wait_until(lambda: len(model_runs(tmp_path / "fake.log")) == 1)
     [run] = model_runs(tmp_path / "fake.log")
     assert wait_until(lambda: gone(run["pid"])), "CLI still running after the client left"
+    assert httpx.get(f"{srv.url}/health").status_code == 200
+
+
+def test_disconnect_during_keepalives_before_the_first_token_kills_the_cli(server, tmp_path):
+    """The response started early (a silent CLI, a short keep-alive interval); the client
+    hangs up while only the opening and keep-alives have come, in each protocol."""
+    srv = server("hang", "--warm", "0", "--keepalive", "0.05")
+    message = [{"role": "user", "content": "go"}]
+    bodies = {
+        "/v1/chat/completions": {"model": "opus", "stream": True, "messages": message},
+        "/v1/messages": {"model": "opus", "stream": True, "max_tokens": 5, "messages": message},
+        "/v1/responses": {"model": "opus", "stream": True, "input": "go"},
+    }
+    for count, (path, body) in enumerate(bodies.items(), 1):
+        with httpx.Client(timeout=10) as client:
+            with client.stream("POST", f"{srv.url}{path}", json=body) as response:
+                assert response.status_code == 200
+                for line in response.iter_lines():  # the opening and keep-alives, until
+                    assert "delta" not in line, line  # the CLI is running; then hang up
+                    if len(model_runs(tmp_path / "fake.log")) == count:
+                        break
+        pid = model_runs(tmp_path / "fake.log")[-1]["pid"]
+        assert wait_until(functools.partial(gone, pid)), f"{path}: CLI still running"
     assert httpx.get(f"{srv.url}/health").status_code == 200
 
 

@@ -1,9 +1,12 @@
-"""`claude-max models`: the models the proxy accepts, from the built-in catalog.
+"""`claude-max models`: the models the proxy accepts, the same list `/v1/models` serves.
 
-It never starts the CLI: `claude`'s own model list only comes back in the `initialize` control
-response, which costs a CLI start (~300 ms), and the catalog is what the proxy actually accepts
-anyway (`core/catalog.py`). On a terminal, one line on stderr says where the data came from.
-The output is `terminal/model_list.py`'s, which `cli.main` also calls without typer (fast path).
+That is the CLI's own list (its `initialize` answer, read once per CLI version and kept under
+the claude-max home: `core/model_cache.py`), so a model released after this claude-max is
+shown on the day the CLI learns it. Warm, it starts nothing (the kept list of the installed
+executable); cold (a new CLI version) it asks the CLI once (~300 ms, bounded) and keeps the
+answer; without a CLI, or one that cannot answer, the built-in catalog. On a terminal, one line
+on stderr says where the list came from. The printing is `terminal/model_list.py`'s, which
+`cli.main` also calls without typer (its fast path).
 """
 
 from __future__ import annotations
@@ -11,8 +14,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-
-from claude_max.terminal.model_list import show
 
 
 def models(
@@ -27,8 +28,17 @@ def models(
     quiet: Annotated[
         bool, typer.Option("-q", "--quiet", help="Only the model ids, one per line.")
     ] = False,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh", help="Read the list from the CLI again, instead of the kept copy."
+        ),
+    ] = False,
 ) -> None:
     """List the models claude-max accepts.
+
+    The Claude Code CLI's own list, read once per CLI version and kept (the same list
+    /v1/models serves); claude-max's built-in catalog when the CLI cannot give it.
 
     Other full Claude model ids (claude-sonnet-4-5-20250929) go to the CLI unchanged.
 
@@ -42,4 +52,6 @@ def models(
     """
     if json_ and quiet:
         raise typer.BadParameter("cannot be combined with --json", param_hint="'-q' / '--quiet'")
-    show(json_=json_, quiet=quiet)
+    from claude_max.terminal.model_list import show
+
+    show(json_=json_, quiet=quiet, refresh=refresh)

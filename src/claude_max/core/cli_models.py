@@ -10,71 +10,24 @@ call). It is read once per CLI version and kept as JSON under Settings.home; the
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import re
 import time
 from pathlib import Path
 from typing import Any
 
 from claude_max.core import argv as cli
-from claude_max.core import catalog
+from claude_max.core import catalog, model_cache
 from claude_max.core.parse import StreamParser
 from claude_max.core.runner import spawn
 from claude_max.core.settings import Settings
 
 ASK_TIMEOUT = 15.0  # seconds for the CLI to start and answer
 RETRY_AFTER = 300.0  # seconds before asking again a CLI that did not answer
-CACHE_DIR = "cli-models"
+CACHE_DIR = model_cache.CACHE_DIR
+parse = model_cache.parse  # the reading of an `initialize` answer's `models`
 
 
 def cache_file(settings: Settings, version: str) -> Path:
-    return settings.home / CACHE_DIR / f"{re.sub(r'[^0-9A-Za-z._-]', '_', version)}.json"
-
-
-def parse(models: Any) -> list[catalog.Model]:
-    """The `models` of an `initialize` answer as catalog entries: each resolved id once (under
-    its first alias but `default`), then each alias; [] when the shape is not the expected one."""
-    if not isinstance(models, list):
-        return []
-    full: dict[str, catalog.Model] = {}
-    aliases: list[catalog.Model] = []
-    for item in models:
-        if not isinstance(item, dict):
-            continue
-        alias, resolved = item.get("value"), item.get("resolvedModel")
-        if not (isinstance(alias, str) and isinstance(resolved, str) and resolved):
-            continue
-        levels = item.get("supportedEffortLevels")
-        efforts = tuple(x for x in levels if isinstance(x, str)) if isinstance(levels, list) else ()
-        if not item.get("supportsEffort", bool(efforts)):
-            efforts = ()
-        name = str(item.get("displayName") or alias)
-        known = catalog.known(resolved)
-        base = catalog.Model(
-            resolved,
-            alias,
-            known.display_name if known else name,
-            known.context_window if known else 0,
-            known.max_output_tokens if known else 0,
-            efforts=efforts,
-            adaptive=bool(item.get("supportsAdaptiveThinking", False)),
-        )
-        if resolved not in full or full[resolved].alias == "default":
-            full[resolved] = base
-        aliases.append(
-            catalog.Model(
-                alias,
-                alias,
-                name,
-                base.context_window,
-                base.max_output_tokens,
-                efforts=efforts,
-                adaptive=base.adaptive,
-                resolved=resolved,
-            )
-        )
-    return [*full.values(), *aliases]
+    return model_cache.cache_file(settings.home, version)
 
 
 async def ask(settings: Settings, timeout: float = ASK_TIMEOUT) -> Any:
@@ -119,10 +72,9 @@ class CLIModels:
         """The cached list of this CLI version, without starting the CLI."""
         if self.version is None:
             return None
-        with contextlib.suppress(OSError, ValueError):
-            models = parse(json.loads(cache_file(self.settings, self.version).read_text()))
-            if models:
-                self._use(models)
+        models = parse(model_cache.read(self.settings.home, self.version))
+        if models:
+            self._use(models)
         return self.models
 
     async def get(self) -> list[catalog.Model]:
@@ -155,12 +107,7 @@ class CLIModels:
 
     def _save(self, raw: Any) -> None:
         assert self.version is not None
-        path = cache_file(self.settings, self.version)
-        with contextlib.suppress(OSError):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(raw, indent=1))
-            tmp.replace(path)
+        model_cache.save(self.settings.home, self.version, raw)
 
 
 def _empty_conversation() -> Any:

@@ -274,8 +274,14 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIterator[str]:
-    """Server-sent events in the Messages API's native sequence."""
+async def stream(
+    events: AsyncIterator[Event], body: dict[str, Any], *, open_now: bool = False
+) -> AsyncIterator[str]:
+    """Server-sent events in the Messages API's native sequence.
+
+    `open_now`: the response starts before the first token (a long silent think), so
+    `message_start` (the requested model, usage still 0: `message_delta` carries the real
+    counts) and a `ping` go out at once, and a later failure is an `error` event."""
     thinking = shows_thinking(body)
     model = body.get("model") or catalog.default_model().id
     usage = Usage()
@@ -285,6 +291,19 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
     started = False
 
     calls: set[str] = set()  # ids of the tool calls whose blocks were opened
+
+    def message_start() -> str:
+        message: dict[str, Any] = {
+            "id": _message_id(),
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": usage_body(usage),
+        }
+        return _event("message_start", {"message": message})
 
     def open_block(kind: str, empty: dict[str, Any] | None = None) -> list[str]:
         nonlocal index, block
@@ -299,7 +318,7 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
             )
         out.append(_event("content_block_start", {"index": index, "content_block": empty}))
         if index == 0:
-            out.append(_event("ping", {}))
+            out.append(KEEPALIVE)
         return out
 
     def close_block() -> list[str]:
@@ -309,6 +328,10 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
         block = None
         return [_event("content_block_stop", {"index": index})]
 
+    if open_now:
+        started = True
+        yield message_start()
+        yield KEEPALIVE
     try:
         async for event in events:
             if isinstance(event, Started):
@@ -319,21 +342,7 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
                 continue
             if not started and isinstance(event, _VISIBLE):
                 started = True
-                yield _event(
-                    "message_start",
-                    {
-                        "message": {
-                            "id": _message_id(),
-                            "type": "message",
-                            "role": "assistant",
-                            "model": model,
-                            "content": [],
-                            "stop_reason": None,
-                            "stop_sequence": None,
-                            "usage": usage_body(usage),
-                        }
-                    },
-                )
+                yield message_start()
             if isinstance(event, (ToolUseStart, ToolUse)) and event.id not in calls:
                 calls.add(event.id)
                 empty = {"type": "tool_use", "id": event.id, "name": event.name, "input": {}}

@@ -343,8 +343,13 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIterator[str]:
-    """Server-sent events in OpenAI's chunk format: `data:` lines only, then `[DONE]`."""
+async def stream(
+    events: AsyncIterator[Event], body: dict[str, Any], *, open_now: bool = False
+) -> AsyncIterator[str]:
+    """Server-sent events in OpenAI's chunk format: `data:` lines only, then `[DONE]`.
+
+    `open_now`: the response starts before the first token (a long silent think) with an
+    SSE comment; a later failure is an error chunk (`{"error": ...}`, which the SDKs raise)."""
     completion_id, created = _ids()
     options = body.get("stream_options")
     include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
@@ -366,6 +371,8 @@ async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIte
 
     started = False
     calls: dict[str, int] = {}  # tool call id -> its index in tool_calls
+    if open_now:
+        yield KEEPALIVE
     try:
         async for event in events:
             if isinstance(event, Started):

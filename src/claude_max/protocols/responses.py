@@ -656,11 +656,19 @@ class _Stream:
         yield self.event("response.failed", response=self.snapshot("failed", error=failure))
 
 
-async def stream(events: AsyncIterator[Event], body: dict[str, Any]) -> AsyncIterator[str]:
+async def stream(
+    events: AsyncIterator[Event], body: dict[str, Any], *, open_now: bool = False
+) -> AsyncIterator[str]:
     """Server-sent events in the Responses API's sequence, each `data:` carrying its `type`
-    and `sequence_number` (with a matching `event:` line, as OpenAI sends them)."""
+    and `sequence_number` (with a matching `event:` line, as OpenAI sends them).
+
+    `open_now`: the response starts before the first token (a long silent think) with
+    `response.created` and `response.in_progress`; a later failure is `response.failed`."""
     out = _Stream(body)
-    begun = False
+    begun = open_now
+    if open_now:
+        for line in out.begin():
+            yield line
     try:
         async for event in events:
             if isinstance(event, Started):

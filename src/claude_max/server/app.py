@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from claude_max.core import catalog, leftovers
+from claude_max.core import catalog, leftovers, model_cache
 from claude_max.core.cli_models import CLIModels
 from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
@@ -113,6 +113,8 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
                 app.state.cli_info = routes.cli_info(claude, None, str(exc))
             else:
                 app.state.cli_info = routes.cli_info(claude, version, None)
+                if version is not None:  # `claude-max models` finds its list without asking
+                    model_cache.remember_version(settings.home, claude, version)
                 app.state.models = CLIModels(settings, version)
                 app.state.models.load_cached()
                 await health.refresh_login(app.state)

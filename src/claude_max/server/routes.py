@@ -148,20 +148,26 @@ async def _streamed(
     turn: Turn,
     headers: dict[str, str],
 ) -> Response:
-    """Run until the first token (earlier failures get a real HTTP status), then stream; the
-    turn is closed as soon as the last event is out."""
+    """Wait for the first token up to one keep-alive interval: failures before it get a real
+    HTTP status. A first token that takes longer (a long hidden think, a cold start) starts
+    the response at the interval with the protocol's opening and keep-alives, and a later
+    failure is reported in the stream. The turn is closed as soon as the last event is out."""
+    keepalive_s = request.app.state.turns.settings.keepalive
+    head = _FirstToken(turn.events())
     try:
-        events = await _unless_disconnected(request, _from_first_token(turn.events()))
+        came = await _unless_disconnected(request, head.within(keepalive_s))
     except BaseException:
+        await head.aclose()
         await turn.aclose()
         raise
-    if events is None:
+    if came is None:
+        await head.aclose()
         await turn.aclose()
         return Response(status_code=499)
-    keepalive_s = request.app.state.turns.settings.keepalive
-    chunks = keepalive.wrap(protocol, protocol.stream(events, body), keepalive_s)
+    stream = protocol.stream(head.events(), body, open_now=not came)
+    chunks = keepalive.wrap(protocol, stream, keepalive_s)
     return StreamingResponse(
-        _sse(chunks, events, turn),
+        _sse(chunks, head, turn),
         media_type="text/event-stream",
         headers={**SSE_HEADERS, **headers},
         background=BackgroundTask(turn.aclose),
@@ -277,16 +283,56 @@ async def _from_first_token(
     return _chain(head, events)
 
 
-async def _sse(
-    chunks: AsyncIterator[str], events: AsyncGenerator[Event, None], turn: Turn
-) -> AsyncIterator[str]:
+class _FirstToken:
+    """A run's events read up to the first token in a task of their own, so that the response
+    can start (and keep the client's connection alive) while the model is still silent."""
+
+    def __init__(self, events: AsyncGenerator[Event, None]) -> None:
+        self._events = events
+        self._task = asyncio.ensure_future(_from_first_token(events))
+        self._stream: AsyncGenerator[Event, None] | None = None
+
+    def events(self) -> AsyncGenerator[Event, None]:
+        """The whole stream from its first event; a failure before the first token is raised
+        from it, where the protocol's stream reports it in its own shape. Kept here, so that
+        `aclose` closes it (not the garbage collector, in a task of its own, later)."""
+        self._stream = self._after_first_token()
+        return self._stream
+
+    async def within(self, seconds: float) -> bool:
+        """True when the first token (or a failure, raised here) came within `seconds`;
+        False when it has not come yet. `seconds <= 0` waits for it."""
+        done, _ = await asyncio.wait({self._task}, timeout=seconds if seconds > 0 else None)
+        if done:
+            self._task.result()
+        return bool(done)
+
+    async def _after_first_token(self) -> AsyncGenerator[Event, None]:
+        async with contextlib.aclosing(await self._task) as events:
+            async for event in events:
+                yield event
+
+    async def aclose(self) -> None:
+        """Stop the run whatever point it reached (the reading task, then the events)."""
+        if self._stream is not None:
+            await self._stream.aclose()
+        if not self._task.done():
+            self._task.cancel()
+            await asyncio.wait({self._task})
+        if not self._task.cancelled() and self._task.exception() is None:
+            await self._task.result().aclose()
+        with contextlib.suppress(RuntimeError):  # still running elsewhere: closed there
+            await self._events.aclose()
+
+
+async def _sse(chunks: AsyncIterator[str], head: _FirstToken, turn: Turn) -> AsyncIterator[str]:
     """The protocol's SSE, closing the run (and its CLI) and letting go of the turn's slot and
     session lock as soon as the last event is out, before the client sees the stream end."""
     try:
-        async with contextlib.aclosing(events):
-            async for chunk in chunks:
-                yield chunk
+        async for chunk in chunks:
+            yield chunk
     finally:
+        await head.aclose()
         await turn.aclose()
 
 
