@@ -1,0 +1,146 @@
+"""Web search end to end (real CLI, fake upstream): the client's web search server tool runs
+as the CLI's WebSearch tool, whose sub-request reaches the upstream with the API's own
+`web_search` server tool (the client's domains in it), and the answer comes back in each
+protocol's native shape."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ANTHROPIC = {"anthropic-version": "2023-06-01"}
+ANSWER = "Per [Example News](https://example.com/news), Rust 2.0 shipped."
+
+
+def script(calls: int = 1) -> dict[str, Any]:
+    """The model searches (`calls` WebSearch calls at once), the API's search answers the
+    CLI's sub-request, then the model answers with a markdown link."""
+    return {
+        "rules": [
+            {"when": {"tool_named": "web_search"}, "reply": {"type": "web_search"}},
+            {
+                "when": {"tool_named": "WebSearch", "last_is_tool_result": False},
+                "reply": {
+                    "type": "tool_use",
+                    "text": "Let me look. ",
+                    "calls": [
+                        {"name": "WebSearch", "input": {"query": f"rust news {i}"}}
+                        for i in range(calls)
+                    ],
+                },
+            },
+        ],
+        "default": {"type": "text", "text": ANSWER},
+    }
+
+
+def sub_requests(fake) -> list[dict[str, Any]]:
+    """The bodies of the CLI's web search sub-requests."""
+    return [
+        body
+        for body in fake.message_requests()
+        if any(str(t.get("type", "")).startswith("web_search_") for t in body.get("tools", []))
+    ]
+
+
+def main_requests(fake) -> list[dict[str, Any]]:
+    return [body for body in fake.message_requests() if body not in sub_requests(fake)]
+
+
+def messages(server, body: dict[str, Any]) -> httpx.Response:
+    body = {"model": "claude-opus-5-5", "max_tokens": 200, **body}
+    body.setdefault("messages", [{"role": "user", "content": "what's new in rust?"}])
+    return httpx.post(f"{server.url}/v1/messages", json=body, headers=ANTHROPIC, timeout=120)
+
+
+def sse(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line[6:]) for line in text.splitlines() if line.startswith("data: {")]
+
+
+SEARCH_TOOL = {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}
+
+
+def test_anthropic_web_search(real_server, fake_upstream):
+    fake_upstream.set_script(script())
+    tool = {**SEARCH_TOOL, "allowed_domains": ["example.com"]}
+    response = messages(real_server, {"tools": [tool]})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    kinds = [b["type"] for b in data["content"]]
+    assert kinds == ["text", "server_tool_use", "web_search_tool_result", "text"]
+    call, found = data["content"][1], data["content"][2]
+    assert call["name"] == "web_search" and call["input"] == {"query": "rust news 0"}
+    assert call["id"].startswith("srvtoolu_") and found["tool_use_id"] == call["id"]
+    # The upstream's search kept only example.com (the client's domain reached it).
+    assert [(r["type"], r["url"], r["title"]) for r in found["content"]] == [
+        ("web_search_result", "https://example.com/news", "Example News")
+    ]
+    assert data["content"][3]["text"] == ANSWER
+    assert data["usage"]["server_tool_use"] == {"web_search_requests": 1}
+    (sub,) = sub_requests(fake_upstream)
+    assert sub["tools"] == [
+        {
+            "type": "web_search_20250305",
+            "name": "web_search",
+            "allowed_domains": ["example.com"],
+            "max_uses": 8,
+        }
+    ]
+    # The model was offered only the CLI's WebSearch (and its inert placeholder).
+    offered = {t["name"] for t in main_requests(fake_upstream)[0]["tools"]}
+    assert offered <= {"WebSearch", "DeferredToolPlaceholder"} and "WebSearch" in offered
+
+
+def test_anthropic_web_search_streamed(real_server, fake_upstream):
+    fake_upstream.set_script(script())
+    tool = {**SEARCH_TOOL, "blocked_domains": ["example.com"]}
+    response = messages(real_server, {"tools": [tool], "stream": True})
+    assert response.status_code == 200, response.text
+    events = sse(response.text)
+    starts = [e["content_block"] for e in events if e["type"] == "content_block_start"]
+    assert [b["type"] for b in starts] == [
+        "text",
+        "server_tool_use",
+        "web_search_tool_result",
+        "text",
+    ]
+    assert starts[1]["name"] == "web_search" and starts[1]["input"] == {}
+    deltas = [
+        e["delta"]["partial_json"]
+        for e in events
+        if e["type"] == "content_block_delta" and e["delta"]["type"] == "input_json_delta"
+    ]
+    assert json.loads("".join(deltas)) == {"query": "rust news 0"}
+    assert [r["url"] for r in starts[2]["content"]] == ["https://docs.example.org/guide"]
+    final = next(e for e in events if e["type"] == "message_delta")
+    assert final["usage"]["server_tool_use"] == {"web_search_requests": 1}
+    (sub,) = sub_requests(fake_upstream)
+    assert sub["tools"][0]["blocked_domains"] == ["example.com"]
+
+
+def test_anthropic_max_uses_limits_the_models_searches(real_server, fake_upstream):
+    fake_upstream.set_script(script(calls=3))
+    response = messages(real_server, {"tools": [{**SEARCH_TOOL, "max_uses": 1}]})
+    assert response.status_code == 200, response.text
+    content = response.json()["content"]
+    results = [b["content"] for b in content if b["type"] == "web_search_tool_result"]
+    assert len(results) == 3
+    errors = [r for r in results if isinstance(r, dict)]
+    assert (
+        errors == [{"type": "web_search_tool_result_error", "error_code": "max_uses_exceeded"}] * 2
+    )
+    assert len(sub_requests(fake_upstream)) == 1  # only one search reached the upstream
+    assert response.json()["usage"]["server_tool_use"] == {"web_search_requests": 1}
+
+
+def test_anthropic_web_fetch_needs_the_operators_opt_in(real_server, fake_upstream):
+    tool = {"type": "web_fetch_20250910", "name": "web_fetch"}
+    response = messages(real_server, {"tools": [tool]})
+    assert response.status_code == 400
+    assert "--allow-web-fetch" in response.json()["error"]["message"]
+    assert fake_upstream.requests == []
