@@ -144,3 +144,86 @@ def test_anthropic_web_fetch_needs_the_operators_opt_in(real_server, fake_upstre
     assert response.status_code == 400
     assert "--allow-web-fetch" in response.json()["error"]["message"]
     assert fake_upstream.requests == []
+
+
+def test_anthropic_sdk_parses_the_search_blocks(real_server, fake_upstream):
+    anthropic = pytest.importorskip("anthropic")
+    fake_upstream.set_script(script())
+    client = anthropic.Anthropic(base_url=real_server.url, api_key="unused", max_retries=0)
+    with client.messages.stream(
+        model="claude-opus-5-5",
+        max_tokens=200,
+        messages=[{"role": "user", "content": "what's new in rust?"}],
+        tools=[SEARCH_TOOL],
+    ) as stream:
+        final = stream.get_final_message()
+    kinds = [b.type for b in final.content]
+    assert kinds == ["text", "server_tool_use", "web_search_tool_result", "text"]
+    assert final.content[1].input == {"query": "rust news 0"}
+    assert [r.url for r in final.content[2].content] == [
+        "https://example.com/news",
+        "https://docs.example.org/guide",
+    ]
+    assert final.usage.server_tool_use.web_search_requests == 1
+
+
+@pytest.fixture
+def openai_client(real_server):
+    openai = pytest.importorskip("openai")
+    with openai.OpenAI(base_url=f"{real_server.url}/v1", api_key="unused", max_retries=0) as c:
+        yield c
+
+
+def test_responses_web_search(openai_client, fake_upstream):
+    fake_upstream.set_script(script())
+    response = openai_client.responses.create(
+        model="claude-opus-5-5",
+        input="what's new in rust?",
+        tools=[{"type": "web_search", "filters": {"allowed_domains": ["example.com"]}}],
+        include=["web_search_call.action.sources"],
+    )
+    kinds = [item.type for item in response.output]
+    assert kinds == ["message", "web_search_call", "message"]
+    search = response.output[1]
+    assert search.status == "completed" and search.action.type == "search"
+    assert search.action.query == "rust news 0"
+    assert [s.url for s in search.action.sources] == ["https://example.com/news"]
+    answer = response.output[2].content[0]
+    assert answer.text == ANSWER
+    (citation,) = answer.annotations
+    assert citation.type == "url_citation" and citation.url == "https://example.com/news"
+    assert answer.text[citation.start_index : citation.end_index] == (
+        "[Example News](https://example.com/news)"
+    )
+    (sub,) = sub_requests(fake_upstream)
+    assert sub["tools"][0]["allowed_domains"] == ["example.com"]
+
+
+def test_responses_web_search_streamed(openai_client, fake_upstream):
+    fake_upstream.set_script(script())
+    events = list(
+        openai_client.responses.create(
+            model="claude-opus-5-5",
+            input="what's new in rust?",
+            tools=[{"type": "web_search_preview"}],
+            stream=True,
+        )
+    )
+    kinds = [e.type for e in events]
+    searching = [k for k in kinds if k.startswith("response.web_search_call.")]
+    assert searching == [
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+    ]
+    added = [e.item.type for e in events if e.type == "response.output_item.added"]
+    assert added == ["message", "web_search_call", "message"]
+    done = [e for e in events if e.type == "response.output_item.done"]
+    search = next(e for e in done if e.item.type == "web_search_call")
+    assert search.item.status == "completed" and search.item.action.query == "rust news 0"
+    assert search.item.action.sources is None  # only with include, as OpenAI does
+    final = events[-1].response
+    assert [i.type for i in final.output] == ["message", "web_search_call", "message"]
+    assert final.output_text.endswith(ANSWER)
+    assert any(e.type == "response.output_text.annotation.added" for e in events)
+    assert len(sub_requests(fake_upstream)) == 1
