@@ -227,3 +227,47 @@ def test_responses_web_search_streamed(openai_client, fake_upstream):
     assert final.output_text.endswith(ANSWER)
     assert any(e.type == "response.output_text.annotation.added" for e in events)
     assert len(sub_requests(fake_upstream)) == 1
+
+
+def test_chat_completions_web_search(openai_client, fake_upstream):
+    fake_upstream.set_script(script())
+    completion = openai_client.chat.completions.create(
+        model="claude-opus-5-5",
+        messages=[{"role": "user", "content": "what's new in rust?"}],
+        web_search_options={},
+    )
+    message = completion.choices[0].message
+    assert message.content.endswith(ANSWER)
+    (citation,) = message.annotations
+    assert citation.type == "url_citation"
+    assert citation.url_citation.url == "https://example.com/news"
+    span = message.content[citation.url_citation.start_index : citation.url_citation.end_index]
+    assert span == "[Example News](https://example.com/news)"
+    assert len(sub_requests(fake_upstream)) == 1
+
+
+def test_chat_completions_web_search_streamed(openai_client, fake_upstream):
+    fake_upstream.set_script(script())
+    chunks = list(
+        openai_client.chat.completions.create(
+            model="claude-opus-5-5",
+            messages=[{"role": "user", "content": "what's new in rust?"}],
+            web_search_options={"search_context_size": "low"},
+            stream=True,
+        )
+    )
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.endswith(ANSWER)
+    cited = [
+        a
+        for c in chunks
+        if c.choices
+        for a in (getattr(c.choices[0].delta, "annotations", None) or [])
+    ]
+    assert [a["url_citation"]["url"] for a in cited] == ["https://example.com/news"]
+
+
+def test_without_a_search_tool_the_cli_gets_no_tools(real_server, fake_upstream):
+    response = messages(real_server, {})
+    assert response.status_code == 200, response.text
+    assert [t.get("name") for t in fake_upstream.message_requests()[-1]["tools"]] == []
