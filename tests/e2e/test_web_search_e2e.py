@@ -271,3 +271,32 @@ def test_without_a_search_tool_the_cli_gets_no_tools(real_server, fake_upstream)
     response = messages(real_server, {})
     assert response.status_code == 200, response.text
     assert [t.get("name") for t in fake_upstream.message_requests()[-1]["tools"]] == []
+
+
+@pytest.mark.parametrize("offered", [True, False], ids=["search-again", "no-tool"])
+def test_a_conversation_goes_on_after_a_search(real_server, fake_upstream, offered):
+    """The client sends the searched answer back as history (its search blocks included),
+    with or without the tool: the next turn is answered, whether or not the CLI's kept
+    session (automatic continuation) holds the search."""
+    fake_upstream.set_script(script())
+    first = messages(real_server, {"tools": [SEARCH_TOOL]})
+    assert first.status_code == 200, first.text
+    history = [
+        *USER_TURN,
+        {"role": "assistant", "content": first.json()["content"]},
+        {"role": "user", "content": "and the one before?"},
+    ]
+    fake_upstream.set_script({"default": {"type": "echo", "prefix": "ECHO:"}})
+    fake_upstream.clear()
+    second = messages(real_server, {"messages": history, "tools": [SEARCH_TOOL] if offered else []})
+    assert second.status_code == 200, second.text
+    assert second.json()["content"][-1]["text"] == "ECHO:and the one before?"
+    upstream = fake_upstream.message_requests()[-1]
+    said = json.dumps(upstream["messages"])
+    assert "Rust 2.0 shipped" in said  # the earlier answer is in the model's history
+    # Not continued from a kept CLI session holding the search call: seeded from the history
+    # the client sent, so no WebSearch call goes upstream undeclared.
+    assert "WebSearch" not in said
+
+
+USER_TURN = [{"role": "user", "content": "what's new in rust?"}]
