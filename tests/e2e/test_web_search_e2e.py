@@ -300,3 +300,44 @@ def test_a_conversation_goes_on_after_a_search(real_server, fake_upstream, offer
 
 
 USER_TURN = [{"role": "user", "content": "what's new in rust?"}]
+
+
+WEATHER = {
+    "name": "get_weather",
+    "description": "Weather for a city",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+}
+
+
+def test_client_tools_beside_web_search(real_server, fake_upstream):
+    """The model may search and call the client's tool in one turn: the search runs, the
+    client's call is handed over (stop_reason tool_use), never run here."""
+    fake_upstream.set_script(
+        {
+            "rules": [
+                {"when": {"tool_named": "web_search"}, "reply": {"type": "web_search"}},
+                {
+                    "when": {"last_is_tool_result": False},
+                    "reply": {
+                        "type": "tool_use",
+                        "name": "WebSearch",
+                        "input": {"query": "paris weather"},
+                    },
+                },
+            ],
+            "default": {
+                "type": "tool_use",
+                "name": "mcp__proxy__get_weather",
+                "input": {"city": "Paris"},
+            },
+        }
+    )
+    response = messages(real_server, {"tools": [WEATHER, SEARCH_TOOL]})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    kinds = [b["type"] for b in data["content"]]
+    assert kinds == ["server_tool_use", "web_search_tool_result", "tool_use"]
+    assert data["content"][2]["name"] == "get_weather"
+    assert data["content"][2]["input"] == {"city": "Paris"}
+    assert data["stop_reason"] == "tool_use"
+    assert len(sub_requests(fake_upstream)) == 1
