@@ -130,7 +130,7 @@ def test_custom_tool_takes_one_string(client, fake_upstream, stream):
     fake_upstream.set_script({"rules": [ANSWERED], "default": {"type": "tool_use", **call}})
     request = {
         "model": "sonnet",
-        "tools": [APPLY_PATCH, {"type": "web_search"}],
+        "tools": [APPLY_PATCH, {"type": "file_search", "vector_store_ids": ["vs_1"]}],
         "input": "Add hello.txt",
     }
     if stream:
@@ -142,7 +142,7 @@ def test_custom_tool_takes_one_string(client, fake_upstream, stream):
         assert "response.custom_tool_call_input.done" in kinds
     else:
         raw = client.responses.with_raw_response.create(**request)
-        assert raw.headers["x-claude-max-ignored-tools"] == "web_search"
+        assert raw.headers["x-claude-max-ignored-tools"] == "file_search"
         first = raw.parse()
     [item] = [o for o in first.output if o.type == "custom_tool_call"]
     assert (item.call_id, item.name, item.input) == ("toolu_p1", "apply_patch", PATCH)

@@ -153,12 +153,13 @@ def test_disable_parallel_tool_use_gives_one_call(client, fake_upstream):
 
 
 def test_server_tools_are_a_clear_400(client, fake_upstream):
+    """Server tools other than web search (tests/e2e/test_web_search_e2e.py) are refused."""
     with pytest.raises(anthropic.BadRequestError) as info:
         client.messages.create(
             model="claude-sonnet-5-5",
             max_tokens=64,
-            messages=[{"role": "user", "content": "search"}],
-            tools=[{"type": "web_search_20250305", "name": "web_search"}],
+            messages=[{"role": "user", "content": "run it"}],
+            tools=[{"type": "code_execution_20250825", "name": "code_execution"}],
         )
     assert "server tools" in info.value.body["error"]["message"]
     assert fake_upstream.message_requests() == []

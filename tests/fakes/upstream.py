@@ -30,6 +30,15 @@ Replies (``type``):
 - ``tool_use``: optional ``text`` block, then a tool_use block (``name``, ``input``, optional
   ``id``), or one per entry of ``calls`` (a list of such objects: parallel calls), input
   streamed as ``input_json_delta``; stop_reason ``tool_use``.
+- ``web_search``: what the API answers a request carrying its ``web_search_2025xxxx`` server
+  tool (Anthropic's web search docs): a ``server_tool_use`` block (name ``web_search``, input
+  ``{"query": ...}``; ``query`` defaults to the last user text), a ``web_search_tool_result``
+  block whose content is one ``web_search_result`` per entry of ``results`` (``url``, ``title``,
+  optional ``page_age``; ``encrypted_content`` is made up), then ``text`` (default "Found it.")
+  in a text block citing the first result (a ``web_search_result_location`` citation; streamed
+  as a ``citations_delta``); ``usage.server_tool_use.web_search_requests`` is 1. Results outside
+  the request's ``allowed_domains`` or inside its ``blocked_domains`` are left out, as the API
+  does.
 - ``error``: HTTP ``status`` (default 500) with ``{"type":"error","error":{"type":..,
   "message":..}}``; ``error_type`` defaults by status, ``message`` defaults to the error type,
   ``headers`` are extra response headers (e.g. ``{"x-should-retry": "false"}``).
@@ -98,7 +107,11 @@ ERROR_TYPES: dict[int, str] = {
     529: "overloaded_error",
 }
 
-REPLY_TYPES = frozenset({"echo", "text", "thinking", "tool_use", "error", "hang"})
+REPLY_TYPES = frozenset({"echo", "text", "thinking", "tool_use", "web_search", "error", "hang"})
+DEFAULT_SEARCH_RESULTS: list[dict[str, Any]] = [
+    {"url": "https://example.com/news", "title": "Example News", "page_age": "2 days ago"},
+    {"url": "https://docs.example.org/guide", "title": "The Guide"},
+]
 CONDITION_KEYS = frozenset(
     {"contains", "last_is_tool_result", "model_contains", "tool_named", "stream", "system_contains"}
 )
@@ -291,6 +304,8 @@ class _Plan:
                         "input": call.get("input", {}),
                     }
                 )
+        elif kind == "web_search":
+            self._web_search(reply, body)
         self.chunks: int = reply.get("chunks", 1)
         self.delay = float(reply.get("delay_ms", 0)) / 1000
         default_stop = "tool_use" if kind == "tool_use" else "end_turn"
@@ -304,17 +319,80 @@ class _Plan:
             "cache_read_input_tokens": 0,
             "output_tokens": max(1, (out_chars + 3) // 4),
         }
+        if kind == "web_search":
+            usage["server_tool_use"] = {"web_search_requests": 1, "web_fetch_requests": 0}
         usage.update(reply.get("usage") or {})
         self.usage = usage
         sse_error = reply.get("sse_error")
         self.sse_error: dict[str, Any] | None = sse_error if isinstance(sse_error, dict) else None
 
+    def _web_search(self, reply: dict[str, Any], body: dict[str, Any]) -> None:
+        tool = next(
+            (
+                t
+                for t in body.get("tools") or []
+                if isinstance(t, dict) and str(t.get("type", "")).startswith("web_search_")
+            ),
+            {},
+        )
+        allowed = tool.get("allowed_domains") or []
+        blocked = tool.get("blocked_domains") or []
+
+        def keep(url: str) -> bool:
+            host = url.split("://", 1)[-1].split("/", 1)[0]
+
+            def within(domain: str) -> bool:
+                return host == domain or host.endswith("." + domain)
+
+            if allowed and not any(within(d) for d in allowed):
+                return False
+            return not any(within(d) for d in blocked)
+
+        call_id = f"srvtoolu_{_hex(24)}"
+        query = str(reply.get("query") or last_user_text(body) or "news")
+        results = [
+            {
+                "type": "web_search_result",
+                "url": r["url"],
+                "title": r["title"],
+                "encrypted_content": f"enc_{_hex(16)}",
+                **({"page_age": r["page_age"]} if r.get("page_age") else {}),
+            }
+            for r in reply.get("results") or DEFAULT_SEARCH_RESULTS
+            if keep(r["url"])
+        ]
+        self.blocks.append(
+            {
+                "type": "server_tool_use",
+                "id": call_id,
+                "name": "web_search",
+                "input": {"query": query},
+            }
+        )
+        self.blocks.append(
+            {"type": "web_search_tool_result", "tool_use_id": call_id, "content": results}
+        )
+        text: dict[str, Any] = {"type": "text", "text": str(reply.get("text", "Found it."))}
+        if results:
+            text["citations"] = [
+                {
+                    "type": "web_search_result_location",
+                    "url": results[0]["url"],
+                    "title": results[0]["title"],
+                    "encrypted_index": f"idx_{_hex(16)}",
+                    "cited_text": "A sentence from the first result.",
+                }
+            ]
+        self.blocks.append(text)
+
     @staticmethod
     def _payload(block: dict[str, Any]) -> str:
         if block["type"] == "thinking":
             return block["thinking"]
-        if block["type"] == "tool_use":
+        if block["type"] in ("tool_use", "server_tool_use"):
             return json.dumps(block["input"])
+        if block["type"] == "web_search_tool_result":
+            return ""
         return block["text"]
 
     def message(self) -> dict[str, Any]:
@@ -356,8 +434,13 @@ class _Plan:
             if kind == "text":
                 start: dict[str, Any] = {"type": "text", "text": ""}
                 pieces = [
+                    {"type": "citations_delta", "citation": c} for c in block.get("citations", [])
+                ]
+                pieces += [
                     {"type": "text_delta", "text": p} for p in _split(block["text"], self.chunks)
                 ]
+                if "citations" in block:
+                    start["citations"] = []
             elif kind == "thinking":
                 start = {"type": "thinking", "thinking": "", "signature": ""}
                 pieces = [
@@ -365,8 +448,10 @@ class _Plan:
                     for p in _split(block["thinking"], self.chunks)
                 ]
                 pieces.append({"type": "signature_delta", "signature": block["signature"]})
+            elif kind == "web_search_tool_result":
+                start, pieces = copy.deepcopy(block), []
             else:
-                start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+                start = {"type": kind, "id": block["id"], "name": block["name"], "input": {}}
                 pieces = [
                     {"type": "input_json_delta", "partial_json": p}
                     for p in _split(json.dumps(block["input"]), self.chunks)
@@ -403,7 +488,9 @@ class _Plan:
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": self.stop_reason, "stop_sequence": None},
-                "usage": {"output_tokens": self.usage["output_tokens"]},
+                "usage": {
+                    k: v for k, v in self.usage.items() if k in ("output_tokens", "server_tool_use")
+                },
             },
         )
         yield "message_stop", {"type": "message_stop"}

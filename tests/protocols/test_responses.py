@@ -141,9 +141,10 @@ def test_function_and_custom_tools_round_trip_as_client_tools():
         ToolCallPart("c2", "apply_patch", '{"input":"*** Begin Patch"}'),
     )
     assert conv.turns[4].parts == (ToolResultPart("c2", (TextPart("Done"),)),)
-    assert responses.ignored_tools(body("x", tools=[WEATHER, {"type": "web_search"}])) == [
-        "web_search"
+    assert responses.ignored_tools(body("x", tools=[WEATHER, {"type": "file_search"}])) == [
+        "file_search"
     ]
+    assert responses.ignored_tools(body("x", tools=[{"type": "web_search"}])) == []
 
 
 def test_tool_choice_forms():

@@ -54,17 +54,20 @@ def test_hosted_tools_are_left_out_and_named(client, fake_cli):
             "model": "sonnet",
             "input": "hi",
             "tools": [
-                {"type": "web_search"},
+                {"type": "file_search"},
                 {"type": "local_shell"},
+                {"type": "web_search"},
                 {"type": "function", "name": "f", "parameters": {"type": "object"}},
             ],
             "tool_choice": "auto",
         },
     )
     assert response.status_code == 200
-    assert response.headers[IGNORED] == "local_shell, web_search"
-    listing = json.dumps(fake_cli.call()["stdin"])
-    assert "web_search" not in listing
+    assert response.headers[IGNORED] == "file_search, local_shell"  # web search is served
+    call = fake_cli.call()
+    listing = json.dumps(call["stdin"])
+    assert "file_search" not in listing and "local_shell" not in listing
+    assert "--tools=WebSearch" in call["argv"]
 
 
 def test_thinking_becomes_a_reasoning_item(client, fake_cli):

@@ -95,3 +95,10 @@ def test_image_and_tool_conversations_stay_stateless():
     image = Conversation(turns=(Turn("user", (TextPart("see"), ImagePart("image/png", "AAAA"))),))
     assert not auto.applies(image)
     assert auto.applies(Conversation(turns=(user("plain"),)))
+
+
+def test_web_search_conversations_stay_stateless():
+    from claude_max.core.conversation import Options, ServerTool
+
+    for options in (Options(web_search=ServerTool()), Options(web_fetch=ServerTool())):
+        assert not auto.applies(Conversation(turns=(user("news?"),), options=options))

@@ -93,6 +93,16 @@ def serve(
             rich_help_panel=CLI,
         ),
     ] = None,
+    allow_web_fetch: Annotated[
+        bool,
+        typer.Option(
+            "--allow-web-fetch",
+            envvar="CLAUDE_MAX_ALLOW_WEB_FETCH",
+            help="Serve the API's web_fetch server tool with the CLI's WebFetch, which fetches "
+            "URLs from this machine (it may reach your LAN). Off: web_fetch is a 400.",
+            rich_help_panel=CLI,
+        ),
+    ] = False,
     pass_api_env: Annotated[
         bool,
         typer.Option(
@@ -285,6 +295,7 @@ def serve(
         api_keys=named,
         cors_origins=tuple(cors_origin or ()),
         allow_tools=tools,
+        allow_web_fetch=allow_web_fetch,
         max_concurrency=max_concurrency,
         max_queue=max_queue,
         idle_timeout=idle_timeout,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from claude_max.core import billing, client_tools
+from claude_max.core import billing, client_tools, web_search
 from claude_max.core.conversation import (
     BlockPart,
     Conversation,
@@ -63,10 +63,13 @@ def build_argv(claude: str, conv: Conversation, *, tools: tuple[str, ...] = ()) 
         argv.append(resume_flag(opts.resume))
         if opts.fork:
             argv.append("--fork-session")
+    tools = (*tools, *web_search.cli_tools(conv, tools))
     if tools:  # agent mode, an explicit opt-in: the model may use these tools of the CLI
         argv[argv.index("--tools=")] = f"--tools={','.join(tools)}"
     if client_tools.declared(conv):  # the client's tools, which run at the client
         argv.extend(client_tools.flags())
+    elif opts.web_search or opts.web_fetch:  # each call asks us first (`core.web_search`)
+        argv.append(web_search.PERMISSION_FLAG)
     if opts.json_schema:
         argv.append(f"--json-schema={opts.json_schema}")
     if opts.thinking == "disabled":

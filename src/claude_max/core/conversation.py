@@ -90,6 +90,17 @@ ToolChoice = Literal["auto", "none", "required", "tool"]
 
 
 @dataclass(frozen=True, slots=True)
+class ServerTool:
+    """The API's web search (or web fetch) server tool as the client offered it: the model may
+    search (fetch) up to `max_uses` times, only within `allowed_domains` or outside
+    `blocked_domains` (never both). Served by the CLI's own WebSearch (WebFetch) tool."""
+
+    max_uses: int | None = None
+    allowed_domains: tuple[str, ...] = ()
+    blocked_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     role: Role
     parts: tuple[Part, ...]
@@ -120,6 +131,9 @@ class Options:
     tool_name: str | None = None
     parallel_tools: bool = True
     json_schema: str | None = None
+    # The API's server tools the client offered (see `core.web_search`).
+    web_search: ServerTool | None = None
+    web_fetch: ServerTool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,35 @@ class ToolUse:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One page a web search found (the CLI reports no page age or encrypted content)."""
+
+    url: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSearchCall:
+    """The model ran a web search: the CLI's WebSearch tool, standing in for the API's
+    `web_search` server tool (only yielded when the client offered that tool)."""
+
+    id: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSearchResult:
+    """What search `id` found; `error` is the API's error code (`max_uses_exceeded`,
+    `unavailable`) when it found nothing; `searches` the upstream searches it took."""
+
+    id: str
+    query: str
+    hits: tuple[SearchHit, ...] = ()
+    searches: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ControlRequest:
     """A request the CLI makes of its host (MCP messages, tool permissions). Internal: the
     core answers it and never yields it to a face."""
@@ -183,4 +212,6 @@ Event = (
     | ControlRequest
     | PlanUpdate
     | Retrying
+    | WebSearchCall
+    | WebSearchResult
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from claude_max.core import web_search
 from claude_max.core.events import (
     ControlRequest,
     Event,
@@ -32,6 +33,7 @@ from claude_max.core.events import (
     ToolUse,
     ToolUseStart,
     Usage,
+    WebSearchCall,
 )
 from claude_max.core.plan import PlanReading
 
@@ -64,6 +66,7 @@ class StreamParser:
         # The model that answered this turn. The result's modelUsage covers the whole session
         # (a resumed session switched to another model lists both, the first model first).
         self._turn_model = ""
+        self._searches: dict[str, str] = {}  # WebSearch call id -> its query
 
     @property
     def usage(self) -> Usage:
@@ -125,6 +128,8 @@ class StreamParser:
             return self._assistant(obj)
         if kind == "result":
             return [self._result(obj)]
+        if kind == "user":
+            return self._user(obj)
         if kind == "control_request":
             request = obj.get("request")
             if isinstance(request, dict):
@@ -157,7 +162,9 @@ class StreamParser:
                 arguments = json.loads(tool[2]) if tool[2].strip() else {}
             except ValueError:
                 arguments = {}
-            return [ToolUse(tool[0], tool[1], arguments if isinstance(arguments, dict) else {})]
+            return self._tool_use(
+                ToolUse(tool[0], tool[1], arguments if isinstance(arguments, dict) else {})
+            )
         if etype == "content_block_delta":
             delta = event.get("delta") or {}
             dtype = delta.get("type")
@@ -227,13 +234,35 @@ class StreamParser:
                 if block.get("signature"):
                     events.append(SignatureDelta(block["signature"]))
             elif btype == "tool_use":
-                events.append(
-                    ToolUse(block.get("id", ""), block.get("name", ""), block.get("input") or {})
-                )
+                call = ToolUse(block.get("id", ""), block.get("name", ""), block.get("input") or {})
+                events.extend(self._tool_use(call))
         if message.get("usage") and message.get("stop_reason"):
             # A whole (non-streamed) message: its usage is final, and it has ended.
             self._done_usage = self._done_usage + usage_from(message["usage"])
             events.extend([self.usage, MessageEnd(message["stop_reason"])])
+        return events
+
+    def _tool_use(self, call: ToolUse) -> list[Event]:
+        """A whole tool call; a call of the CLI's WebSearch is also a `WebSearchCall`."""
+        if call.name != web_search.TOOL:
+            return [call]
+        query = str(call.input.get("query") or "")
+        self._searches[call.id] = query
+        return [call, WebSearchCall(call.id, query)]
+
+    def _user(self, obj: dict[str, Any]) -> list[Event]:
+        """A tool result the CLI hands the model: the outcome of a WebSearch call."""
+        content = (obj.get("message") or {}).get("content")
+        blocks = content if isinstance(content, list) else []
+        events: list[Event] = []
+        for block in blocks:
+            if not isinstance(block, dict) or block.get("type") != "tool_result":
+                continue
+            call_id = str(block.get("tool_use_id") or "")
+            if call_id in self._searches:
+                query = self._searches.pop(call_id)
+                summary = obj.get("tool_use_result") if len(blocks) == 1 else None
+                events.append(web_search.result(call_id, query, block, summary))
         return events
 
     def _unstreamed_text(self, text: str) -> list[Event]:

@@ -19,11 +19,11 @@ import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools, plan, runner, transcript
-from claude_max.core.conversation import Conversation, Turn
+from claude_max.core import client_tools, plan, runner, transcript, web_search
+from claude_max.core.conversation import Conversation, ServerTool, Turn
 from claude_max.core.errors import (
     ClaudeMaxError,
     CLIProcessError,
@@ -47,6 +47,8 @@ from claude_max.core.events import (
     ToolUse,
     ToolUseStart,
     Usage,
+    WebSearchCall,
+    WebSearchResult,
     gather,
 )
 from claude_max.core.launch import launch_spec, start
@@ -67,6 +69,17 @@ def validate(conv: Conversation) -> None:
         raise InvalidRequest(
             "The conversation must end with a user message (assistant prefill is not supported).",
             param="messages",
+        )
+
+
+def check_web_fetch(conv: Conversation, settings: Settings) -> None:
+    """The web_fetch server tool fetches from this machine: only when the operator opted in."""
+    if conv.options.web_fetch is not None and not settings.allow_web_fetch:
+        raise InvalidRequest(
+            "The web_fetch server tool is off on this server: claude-max would fetch the URLs "
+            "from its own machine (the CLI's WebFetch), which can reach its local network. "
+            "Remove the tool, or start the server with `claude-max serve --allow-web-fetch`.",
+            param="tools",
         )
 
 
@@ -112,6 +125,7 @@ async def run(
     a finished run's CLI has exited (a kept session is then saved on disk).
     """
     validate(conv)
+    check_web_fetch(conv, settings)
     spec = launch_spec(conv, settings)
     # A resumed session comes from the pool only as a fork that was started ahead once the
     # session's last turn was saved (see `turns.auto`); the pool never refills such a spec.
@@ -234,6 +248,7 @@ class _ToolCalls:
         self._waiting: list[str] = []  # permission requests held until the message is complete
         self._message_done = False
         self.handed_over = False  # the turn ended with calls for the client
+        self.server_tool_uses: dict[str, int] = {}  # the CLI's WebSearch/WebFetch calls allowed
 
     def show(self, call_id: str, cli_name: str) -> str | None:
         """The client's name for a call it should see, else None (and the call stays hidden)."""
@@ -257,6 +272,13 @@ class _ToolCalls:
         subtype = request.get("subtype")
         if subtype == "mcp_message":
             await self.proc.send(client_tools.mcp_answer(event, self.listing or "{}"))
+        elif subtype == "can_use_tool" and (server := self._server_tool(request)) is not None:
+            tool = str(request.get("tool_name"))
+            used = self.server_tool_uses.get(tool, 0)
+            answer = web_search.permission(rid, tool, request.get("input"), server, used)
+            if answer["response"]["response"]["behavior"] == "allow":
+                self.server_tool_uses[tool] = used + 1
+            await self.proc.send(answer)
         elif subtype == "can_use_tool":
             call_id = str(request.get("tool_use_id") or "")
             if call_id in self.names:
@@ -268,6 +290,15 @@ class _ToolCalls:
                 await self.proc.send(client_tools.deny(rid, interrupt=False, message=reason))
         else:
             await self.proc.send(client_tools.error_answer(rid, str(subtype)))
+
+    def _server_tool(self, request: dict[str, Any]) -> ServerTool | None:
+        """The client's server tool a permission request of the CLI is for, if any."""
+        name = request.get("tool_name")
+        if name == web_search.TOOL:
+            return self.conv.options.web_search
+        if name == web_search.FETCH_TOOL:
+            return self.conv.options.web_fetch
+        return None
 
     async def message_end(self) -> None:
         self._message_done = True
@@ -373,6 +404,9 @@ async def _drive(
             elif isinstance(event, ToolInputDelta):
                 if event.id in calls.names:
                     yield event
+            elif isinstance(event, (WebSearchCall, WebSearchResult)):
+                if opts.web_search is not None:  # the client's web_search, else not its business
+                    yield event
             elif structured and isinstance(event, (TextDelta, TextReset)):
                 continue  # the answer is the schema's JSON, given whole at the end
             elif isinstance(event, TextDelta):
@@ -413,6 +447,15 @@ def _structured(result: Result) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchStep:
+    """A web search within an answer: it came after the first `at` characters of the text."""
+
+    at: int
+    call: WebSearchCall
+    result: WebSearchResult | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """A whole answer, for non-streaming responses and `chat --no-stream`."""
 
@@ -421,10 +464,16 @@ class Reply:
     signature: str
     tool_uses: tuple[ToolUse, ...]
     result: Result
+    searches: tuple[SearchStep, ...] = ()
 
     @property
     def usage(self) -> Usage:
         return self.result.usage
+
+    @property
+    def web_search_requests(self) -> int:
+        """Searches that ran upstream (the API's `usage.server_tool_use.web_search_requests`)."""
+        return sum(s.result.searches for s in self.searches if s.result is not None)
 
 
 async def complete(
@@ -438,6 +487,7 @@ async def complete(
     """Run `conv` to the end and gather the answer (`observe` sees every event on the way)."""
     text, thinking, signature = "", "", ""
     tools: list[ToolUse] = []
+    searches: list[SearchStep] = []
     async with contextlib.aclosing(run(conv, settings, pool=pool, on_exit=on_exit)) as events:
         async for event in events:
             if observe is not None:
@@ -449,6 +499,12 @@ async def complete(
                 signature = event.signature
             elif isinstance(event, ToolUse):
                 tools.append(event)
+            elif isinstance(event, WebSearchCall):
+                searches.append(SearchStep(len(text), event))
+            elif isinstance(event, WebSearchResult):
+                searches = [
+                    replace(s, result=event) if s.call.id == event.id else s for s in searches
+                ]
             elif isinstance(event, Result):
-                return Reply(text, thinking, signature, tuple(tools), event)
+                return Reply(text, thinking, signature, tuple(tools), event, tuple(searches))
     raise CLIProcessError("The Claude Code CLI ended without a result.")

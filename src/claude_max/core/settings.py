@@ -44,6 +44,9 @@ class Settings:
     request_timeout: float = 900.0  # seconds for a whole answer
     allow_tools: tuple[str, ...] = ()  # the CLI's own tools the model may use (agent mode)
     pass_api_env: bool = False  # pass ANTHROPIC_API_KEY/_AUTH_TOKEN/_BASE_URL on to the CLI
+    # the API's web_fetch server tool, served by the CLI's WebFetch: it fetches from THIS
+    # machine (which may reach the LAN), so only when the operator opts in
+    allow_web_fetch: bool = False
     # server only
     api_key: str | None = None
     api_keys: tuple[tuple[str, str], ...] = ()  # named keys: (label, key)

@@ -26,6 +26,7 @@ from claude_max.core.conversation import (
     Options,
     Part,
     Role,
+    ServerTool,
     TextPart,
     Tool,
 )
@@ -42,9 +43,12 @@ from claude_max.core.events import (
     ToolUse,
     ToolUseStart,
     Usage,
+    WebSearchCall,
+    WebSearchResult,
 )
-from claude_max.core.run import Reply
+from claude_max.core.run import Reply, SearchStep
 from claude_max.protocols import anthropic_blocks as blocks
+from claude_max.protocols import server_tools
 from claude_max.protocols import validate as v
 
 
@@ -72,7 +76,7 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
         if role == "user" and not any(not isinstance(p, TextPart) or p.text.strip() for p in parts):
             raise InvalidRequest(f"'{param}.content' must not be empty.", param=f"{param}.content")
         turns.append((role, parts))
-    tools = _tools(body.get("tools"))
+    tools, web_search, web_fetch = _tools(body.get("tools"))
     choice, tool_name, parallel = _tool_choice(body.get("tool_choice"), tools)
     merged = v.merge_turns(turns)
     if not merged:
@@ -101,27 +105,40 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
             tool_name=tool_name,
             parallel_tools=parallel,
             json_schema=_output_format(body),
+            web_search=web_search,
+            web_fetch=web_fetch,
         ),
         tools=tools,
     )
 
 
-def _tools(value: Any) -> tuple[Tool, ...]:
+def _tools(value: Any) -> tuple[tuple[Tool, ...], ServerTool | None, ServerTool | None]:
+    """The client's tools, and its web search and web fetch server tools if it offers them."""
     if value is None:
-        return ()
+        return (), None, None
     v.expect(value, list, "tools", "an array of tools")
     tools: list[Tool] = []
+    search: ServerTool | None = None
+    fetch: ServerTool | None = None
     for i, tool in enumerate(value):
         where = f"tools.{i}"
         v.expect(tool, dict, where, "an object")
-        if tool.get("type") not in (None, "custom"):
+        kind = tool.get("type")
+        if isinstance(kind, str) and server_tools.WEB_SEARCH.fullmatch(kind) and search is None:
+            search = server_tools.anthropic_tool(tool, where)
+            continue
+        if isinstance(kind, str) and server_tools.WEB_FETCH.fullmatch(kind) and fetch is None:
+            fetch = server_tools.anthropic_tool(tool, where)
+            continue
+        if kind not in (None, "custom"):
             raise InvalidRequest(
-                f"'{where}.type' {tool.get('type')!r}: only client tools (name, description, "
-                "input_schema) are supported, not the API's server tools.",
+                f"'{where}.type' {kind!r}: only client tools (name, description, input_schema) "
+                "and the web_search / web_fetch server tools are supported, not the API's "
+                "other server tools.",
                 param=f"{where}.type",
             )
         v.add_tool(tools, tool, where, "input_schema")
-    return tuple(tools)
+    return tuple(tools), search, fetch
 
 
 def _tool_choice(value: Any, tools: tuple[Tool, ...]) -> tuple[Any, str | None, bool]:
@@ -239,13 +256,70 @@ def count_body(tokens: int) -> dict[str, Any]:
     return {"input_tokens": tokens}
 
 
-def usage_body(usage: Usage) -> dict[str, Any]:
-    return {
+def usage_body(usage: Usage, web_searches: int | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "cache_read_input_tokens": usage.cache_read_input_tokens,
         "cache_creation_input_tokens": usage.cache_creation_input_tokens,
     }
+    if web_searches is not None:  # the client offered web search
+        body["server_tool_use"] = {"web_search_requests": web_searches}
+    return body
+
+
+def _server_id(call_id: str) -> str:
+    """The id of a search's `server_tool_use` block (the API's are `srvtoolu_...`)."""
+    return "srvtoolu_" + call_id.removeprefix("toolu_")
+
+
+def search_call_block(call: WebSearchCall) -> dict[str, Any]:
+    return {
+        "type": "server_tool_use",
+        "id": _server_id(call.id),
+        "name": "web_search",
+        "input": {"query": call.query},
+    }
+
+
+def search_result_block(result: WebSearchResult) -> dict[str, Any]:
+    """A `web_search_tool_result` block: what the CLI found (it exposes no page age and no
+    encrypted content, so `encrypted_content` is empty and `page_age` null)."""
+    content: Any
+    if result.error is not None:
+        content = {"type": "web_search_tool_result_error", "error_code": result.error}
+    else:
+        content = [
+            {
+                "type": "web_search_result",
+                "url": hit.url,
+                "title": hit.title,
+                "encrypted_content": "",
+                "page_age": None,
+            }
+            for hit in result.hits
+        ]
+    return {
+        "type": "web_search_tool_result",
+        "tool_use_id": _server_id(result.id),
+        "content": content,
+    }
+
+
+def _text_and_searches(text: str, searches: tuple[SearchStep, ...]) -> list[dict[str, Any]]:
+    """The answer's text blocks with each search's two blocks where it happened."""
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for step in searches:
+        if step.at > pos:
+            out.append({"type": "text", "text": text[pos : step.at]})
+            pos = step.at
+        out.append(search_call_block(step.call))
+        result = step.result or WebSearchResult(step.call.id, step.call.query, error="unavailable")
+        out.append(search_result_block(result))
+    if text[pos:]:
+        out.append({"type": "text", "text": text[pos:]})
+    return out
 
 
 def _message_id() -> str:
@@ -258,7 +332,9 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         content.append(
             {"type": "thinking", "thinking": reply.thinking, "signature": reply.signature}
         )
-    if reply.text or not reply.tool_uses:
+    answer = _text_and_searches(reply.text, reply.searches)
+    content.extend(answer)
+    if not answer and not reply.tool_uses:
         content.append({"type": "text", "text": reply.text})
     for call in reply.tool_uses:
         content.append({"type": "tool_use", "id": call.id, "name": call.name, "input": call.input})
@@ -270,8 +346,17 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
         "content": content,
         "stop_reason": reply.result.stop_reason or "end_turn",
         "stop_sequence": reply.result.stop_sequence,
-        "usage": usage_body(reply.usage),
+        "usage": usage_body(reply.usage, _searches(body, reply.web_search_requests)),
     }
+
+
+def _searches(body: dict[str, Any], count: int) -> int | None:
+    """The web search count to report: only when the request offered web search."""
+    offered = any(
+        isinstance(t, dict) and server_tools.WEB_SEARCH.fullmatch(str(t.get("type")))
+        for t in body.get("tools") or []
+    )
+    return count if offered else None
 
 
 async def stream(
@@ -291,6 +376,7 @@ async def stream(
     started = False
 
     calls: set[str] = set()  # ids of the tool calls whose blocks were opened
+    searched = 0  # upstream web searches so far
 
     def message_start() -> str:
         message: dict[str, Any] = {
@@ -360,6 +446,18 @@ async def stream(
             elif isinstance(event, ToolUse) and block == event.id:
                 for line in close_block():
                     yield line
+            elif isinstance(event, WebSearchCall):
+                opened = search_call_block(event)
+                for line in open_block("search", {**opened, "input": {}}):
+                    yield line
+                query = json.dumps(opened["input"], ensure_ascii=False)  # one delta, as the API
+                yield _delta(index, {"type": "input_json_delta", "partial_json": query})
+                for line in close_block():
+                    yield line
+            elif isinstance(event, WebSearchResult):
+                searched += event.searches
+                for line in [*open_block("search", search_result_block(event)), *close_block()]:
+                    yield line
             elif isinstance(event, TextDelta):
                 if block != "text":
                     for line in open_block("text"):
@@ -387,7 +485,7 @@ async def stream(
                             "stop_reason": event.stop_reason or "end_turn",
                             "stop_sequence": event.stop_sequence,
                         },
-                        "usage": usage_body(event.usage),
+                        "usage": usage_body(event.usage, _searches(body, searched)),
                     },
                 )
                 yield _event("message_stop", {})
@@ -396,7 +494,7 @@ async def stream(
         yield _event("error", error_body(exc))
 
 
-_VISIBLE = (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, Result)
+_VISIBLE = (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, WebSearchCall, WebSearchResult, Result)
 
 
 def _delta(index: int, delta: dict[str, Any]) -> str:

@@ -34,8 +34,8 @@ log = logging.getLogger("claude_max.protocols.anthropic")
 
 # Earlier turns' thinking: the CLI does not send it on (measured), nor need it to continue.
 HISTORY_ONLY = ("thinking", "redacted_thinking")
-# Server-side features whose blocks mean nothing without the API's own tools, which are not
-# offered through claude-max (a server tool in `tools` is a 400).
+# Server-side features whose blocks mean nothing without the API's own tools (web search is
+# served by the CLI's WebSearch, whose session history the client's blocks cannot restore).
 API_ONLY = (
     "container_upload",
     "server_tool_use",

@@ -2,6 +2,9 @@
 
 The same names as `anthropic.py`, so the two read side by side: `to_conversation`,
 `response`, `stream`, `error_body`.
+
+`web_search_options` turns on web search (the CLI's WebSearch tool, `core.web_search`); the
+answer's markdown links to pages the searches found come back as `url_citation` annotations.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from claude_max.core.errors import AnswerRetracted, ClaudeMaxError, InvalidReque
 from claude_max.core.events import (
     Event,
     Result,
+    SearchHit,
     Started,
     TextDelta,
     TextReset,
@@ -38,8 +42,10 @@ from claude_max.core.events import (
     ToolUse,
     ToolUseStart,
     Usage,
+    WebSearchResult,
 )
 from claude_max.core.run import Reply
+from claude_max.protocols import server_tools
 from claude_max.protocols import validate as v
 
 FINISH_REASONS = {
@@ -133,6 +139,7 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
             tool_name=tool_name,
             parallel_tools=parallel,
             json_schema=_response_format(body.get("response_format")),
+            web_search=server_tools.chat_options(body.get("web_search_options")),
         ),
         tools=tools,
     )
@@ -313,6 +320,17 @@ def usage_body(usage: Usage) -> dict[str, Any]:
     }
 
 
+def url_citations(text: str, hits: list[SearchHit]) -> list[dict[str, Any]]:
+    """`url_citation` annotations for the answer's markdown links to pages it searched."""
+    return [
+        {
+            "type": "url_citation",
+            "url_citation": {"start_index": a, "end_index": b, "url": url, "title": title},
+        }
+        for a, b, url, title in server_tools.cited(text, hits)
+    ]
+
+
 def _ids() -> tuple[str, int]:
     return f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
 
@@ -325,6 +343,9 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     if reply.tool_uses:
         message["content"] = reply.text or None
         message["tool_calls"] = [_tool_call(call) for call in reply.tool_uses]
+    if reply.searches:
+        hits = [h for s in reply.searches if s.result is not None for h in s.result.hits]
+        message["annotations"] = url_citations(reply.text, hits)
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -355,6 +376,8 @@ async def stream(
     include_usage = isinstance(options, dict) and bool(options.get("include_usage"))
     model = body.get("model") or catalog.default_model().id
     sent = 0  # characters of answer text sent
+    text = ""  # the answer so far, for its citations
+    hits: list[SearchHit] | None = None  # what the web searches found (None: no search)
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
         data: dict[str, Any] = {
@@ -392,12 +415,17 @@ async def stream(
                 yield chunk({"tool_calls": [{"index": calls[event.id], **fragment}]})
             elif isinstance(event, TextDelta):
                 sent += len(event.text)
+                text += event.text
                 yield chunk({"content": event.text})
+            elif isinstance(event, WebSearchResult):
+                hits = [*(hits or []), *event.hits]
             elif isinstance(event, ThinkingDelta):
                 yield chunk({"reasoning_content": event.text})
             elif isinstance(event, TextReset) and event.keep < sent:
                 raise AnswerRetracted()
             elif isinstance(event, Result):
+                if hits is not None:  # the citations, once the text they point into is whole
+                    yield chunk({"annotations": url_citations(text, hits)})
                 yield chunk({}, FINISH_REASONS.get(event.stop_reason or "", "stop"))
                 if include_usage:
                     yield _data(

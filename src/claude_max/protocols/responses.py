@@ -11,7 +11,10 @@ Tools: `function` tools are client tools exactly as in Chat Completions. A `cust
 tool such as Codex's `apply_patch` takes one string; the model sees it as a tool with one
 string property, `input` (its grammar, if any, in that property's description), and its calls
 come back as `custom_tool_call` items carrying that string. Hosted tools (web search, file
-search, MCP, computer use...) are left out; the route names them in a response header.
+search, MCP, computer use...) are left out; the route names them in a response header. Web
+search (`web_search`, `web_search_preview`) is the exception: the CLI's WebSearch tool serves
+it (`core.web_search`), and each search is a `web_search_call` item before the answer, whose
+markdown links to what was found are `url_citation` annotations.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from claude_max.core.conversation import (
     Options,
     Part,
     Role,
+    ServerTool,
     TextPart,
     Tool,
     ToolCallPart,
@@ -38,6 +42,7 @@ from claude_max.core.errors import AnswerRetracted, ClaudeMaxError, InvalidReque
 from claude_max.core.events import (
     Event,
     Result,
+    SearchHit,
     Started,
     TextDelta,
     TextReset,
@@ -46,9 +51,11 @@ from claude_max.core.events import (
     ToolUse,
     ToolUseStart,
     Usage,
+    WebSearchCall,
+    WebSearchResult,
 )
-from claude_max.core.run import Reply
-from claude_max.protocols import openai
+from claude_max.core.run import Reply, SearchStep
+from claude_max.protocols import openai, server_tools
 from claude_max.protocols import validate as v
 
 CLIENT_TOOLS = ("function", "custom")
@@ -116,6 +123,7 @@ def to_conversation(body: dict[str, Any]) -> Conversation:
             tool_name=tool_name,
             parallel_tools=parallel,
             json_schema=_text_format(body.get("text")),
+            web_search=_web_search(body.get("tools")),
         ),
         tools=tools,
     )
@@ -127,7 +135,9 @@ def ignored_tools(body: dict[str, Any]) -> list[str]:
     if not isinstance(tools, list):
         return []
     kinds = (t.get("type") for t in tools if isinstance(t, dict))
-    return sorted({str(k) for k in kinds if k not in CLIENT_TOOLS})
+    return sorted(
+        {str(k) for k in kinds if k not in CLIENT_TOOLS and not server_tools.is_responses_search(k)}
+    )
 
 
 def custom_tool_names(body: dict[str, Any]) -> set[str]:
@@ -290,6 +300,14 @@ def _tools(value: Any) -> tuple[tuple[Tool, ...], set[str]]:
     return tuple(tools), custom
 
 
+def _web_search(value: Any) -> ServerTool | None:
+    """The offered `web_search` tool (its allowed domains), served by the CLI's WebSearch."""
+    for i, tool in enumerate(value if isinstance(value, list) else []):
+        if isinstance(tool, dict) and server_tools.is_responses_search(tool.get("type")):
+            return server_tools.responses_tool(tool, f"tools[{i}]")
+    return None
+
+
 def _custom_schema(fmt: Any, param: str) -> dict[str, Any]:
     described = "The tool's whole input as raw text (not JSON)."
     if fmt is not None:
@@ -428,7 +446,12 @@ def response_object(
             "verbosity": text.get("verbosity") or "medium",
         },
         "tool_choice": body.get("tool_choice") or "auto",
-        "tools": [t for t in tools if isinstance(t, dict) and t.get("type") in CLIENT_TOOLS],
+        "tools": [
+            t
+            for t in tools
+            if isinstance(t, dict)
+            and (t.get("type") in CLIENT_TOOLS or server_tools.is_responses_search(t.get("type")))
+        ],
         "top_logprobs": 0,
         "top_p": body.get("top_p", 1.0),
         "truncation": body.get("truncation") or "disabled",
@@ -447,12 +470,45 @@ def _reasoning_item(item_id: str, text: str) -> dict[str, Any]:
     return {"id": item_id, "type": "reasoning", "summary": summary, "encrypted_content": None}
 
 
-def _text_part(text: str) -> dict[str, Any]:
-    return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+def _text_part(text: str, hits: list[SearchHit] | None = None) -> dict[str, Any]:
+    return {
+        "type": "output_text",
+        "text": text,
+        "annotations": _annotations(text, hits or []),
+        "logprobs": [],
+    }
 
 
-def _message_item(item_id: str, text: str | None, status: str) -> dict[str, Any]:
-    content = [] if text is None else [_text_part(text)]
+def _annotations(text: str, hits: list[SearchHit]) -> list[dict[str, Any]]:
+    """`url_citation`s for the answer's markdown links to pages its searches found."""
+    return [
+        {"type": "url_citation", "start_index": a, "end_index": b, "url": url, "title": title}
+        for a, b, url, title in server_tools.cited(text, hits)
+    ]
+
+
+def _search_item(
+    item_id: str, call: WebSearchCall, result: WebSearchResult | None, body: dict[str, Any]
+) -> dict[str, Any]:
+    """A `web_search_call` item; its `sources` only when `include` asks for them, as OpenAI."""
+    action: dict[str, Any] = {"type": "search", "query": call.query}
+    if result is not None and "web_search_call.action.sources" in (body.get("include") or []):
+        action["sources"] = [{"type": "url", "url": hit.url} for hit in result.hits]
+    if result is None:
+        status = "in_progress"
+    else:
+        status = "failed" if result.error else "completed"
+    return {"id": item_id, "type": "web_search_call", "status": status, "action": action}
+
+
+def _hits(searches: tuple[SearchStep, ...]) -> list[SearchHit]:
+    return [hit for s in searches if s.result is not None for hit in s.result.hits]
+
+
+def _message_item(
+    item_id: str, text: str | None, status: str, hits: list[SearchHit] | None = None
+) -> dict[str, Any]:
+    content = [] if text is None else [_text_part(text, hits)]
     return {
         "id": item_id,
         "type": "message",
@@ -490,8 +546,14 @@ def response(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
     output: list[dict[str, Any]] = []
     if reply.thinking:
         output.append(_reasoning_item(_id("rs"), reply.thinking))
-    if reply.text or not reply.tool_uses:
-        output.append(_message_item(_id("msg"), reply.text, status))
+    hits, pos = _hits(reply.searches), 0
+    for step in reply.searches:
+        if step.at > pos:
+            output.append(_message_item(_id("msg"), reply.text[pos : step.at], status, hits))
+            pos = step.at
+        output.append(_search_item(_id("ws"), step.call, step.result, body))
+    if reply.text[pos:] or not (reply.tool_uses or reply.searches):
+        output.append(_message_item(_id("msg"), reply.text[pos:], status, hits))
     output.extend(_call_item(_id("fc"), call, custom, "completed") for call in reply.tool_uses)
     return response_object(
         body,
@@ -520,6 +582,8 @@ class _Stream:
         self.text = ""  # the open item's text, or a custom call's input so far
         self.sent = 0  # characters of answer text sent, over all message items
         self.calls: dict[str, dict[str, Any]] = {}  # tool call id -> its item
+        self.searches: dict[str, tuple[int, WebSearchCall]] = {}  # call id -> output index
+        self.hits: list[SearchHit] = []  # what the searches found, for url_citations
 
     def event(self, kind: str, **fields: Any) -> str:
         data = {"type": kind, "sequence_number": self.sequence, **fields}
@@ -567,10 +631,18 @@ class _Stream:
             return
         where = self._where()
         if item["type"] == "message":
-            part = _text_part(self.text)
+            part = _text_part(self.text, self.hits)
+            for i, annotation in enumerate(part["annotations"]):
+                yield self.event(
+                    "response.output_text.annotation.added",
+                    **where,
+                    content_index=0,
+                    annotation_index=i,
+                    annotation=annotation,
+                )
             yield self.event("response.output_text.done", **where, content_index=0, text=self.text)
             yield self.event("response.content_part.done", **where, content_index=0, part=part)
-            item = _message_item(item["id"], self.text, status)
+            item = _message_item(item["id"], self.text, status, self.hits)
         elif item["type"] == "reasoning":
             part = {"type": "summary_text", "text": self.text}
             yield self.event(
@@ -644,8 +716,37 @@ class _Stream:
             )
         yield from self.close()
 
+    def search_start(self, call: WebSearchCall) -> Iterator[str]:
+        """A search's item is added (its index reserved) and stays open until its result;
+        other items may stream meanwhile (parallel searches)."""
+        yield from self.close()
+        item = _search_item(_id("ws"), call, None, self.body)
+        index = len(self.output)
+        self.output.append(item)
+        self.searches[call.id] = (index, call)
+        where = {"item_id": item["id"], "output_index": index}
+        yield self.event("response.output_item.added", output_index=index, item=item)
+        yield self.event("response.web_search_call.in_progress", **where)
+        yield self.event("response.web_search_call.searching", **where)
+
+    def search_end(self, call_id: str, result: WebSearchResult | None) -> Iterator[str]:
+        if call_id not in self.searches:
+            return
+        index, call = self.searches.pop(call_id)
+        if result is None:  # the run ended before its result
+            result = WebSearchResult(call.id, call.query, error="unavailable")
+        self.hits.extend(result.hits)
+        item = _search_item(self.output[index]["id"], call, result, self.body)
+        self.output[index] = item
+        if item["status"] == "completed":
+            where = {"item_id": item["id"], "output_index": index}
+            yield self.event("response.web_search_call.completed", **where)
+        yield self.event("response.output_item.done", output_index=index, item=item)
+
     def finish(self, result: Result) -> Iterator[str]:
         status = _status(result.stop_reason)
+        for call_id in list(self.searches):
+            yield from self.search_end(call_id, None)
         yield from self.close("incomplete" if status == "incomplete" else "completed")
         kind = "response.incomplete" if status == "incomplete" else "response.completed"
         yield self.event(kind, response=self.snapshot(status, usage=usage_body(result.usage)))
@@ -702,6 +803,10 @@ def _lines(out: _Stream, event: Event) -> Iterator[str]:
         yield from out.call_delta(event.id, event.partial_json)
     elif isinstance(event, ToolUse):
         yield from out.call_end(event)
+    elif isinstance(event, WebSearchCall):
+        yield from out.search_start(event)
+    elif isinstance(event, WebSearchResult):
+        yield from out.search_end(event.id, event)
     elif isinstance(event, TextReset) and event.keep < out.sent:
         raise AnswerRetracted()
     elif isinstance(event, Result):

@@ -17,7 +17,15 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from claude_max.core import catalog, tokens
 from claude_max.core.errors import InvalidRequest
-from claude_max.core.events import Event, Result, TextDelta, ThinkingDelta, ToolUse, ToolUseStart
+from claude_max.core.events import (
+    Event,
+    Result,
+    TextDelta,
+    ThinkingDelta,
+    ToolUse,
+    ToolUseStart,
+    WebSearchCall,
+)
 from claude_max.protocols import anthropic, openai, responses
 from claude_max.server import keepalive, observe, recording
 from claude_max.server.body import read_json
@@ -266,6 +274,10 @@ async def _unless_disconnected(request: Request, work: Awaitable[T]) -> T | None
         watcher.cancel()
 
 
+# What starts a response: the first of the answer (a web search the model makes is part of it).
+_FIRST = (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, WebSearchCall)
+
+
 async def _from_first_token(
     events: AsyncGenerator[Event, None],
 ) -> AsyncGenerator[Event, None]:
@@ -275,7 +287,7 @@ async def _from_first_token(
     try:
         async for event in events:
             head.append(event)
-            if isinstance(event, (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, Result)):
+            if isinstance(event, (*_FIRST, Result)):
                 break
     except BaseException:
         await events.aclose()

@@ -93,8 +93,12 @@ def applies(conv: Conversation) -> bool:
     refusals or a StructuredOutput call where the client's history has something else. Nor
     are conversations with images: a CLI that keeps its session saves each image in TMPDIR
     and tells the model its path, which a stateless run does not; nor with passed-on blocks
-    (documents, search results...), which the conversation's key does not cover."""
+    (documents, search results...), which the conversation's key does not cover. Nor with
+    web search or fetch: the CLI's session holds its WebSearch calls, which a next request
+    without the server tool would send upstream undeclared."""
     if conv.uses_tools or conv.options.json_schema is not None:
+        return False
+    if conv.options.web_search is not None or conv.options.web_fetch is not None:
         return False
     return not any(
         isinstance(p, (ImagePart, DocumentPart, BlockPart)) for t in conv.turns for p in t.parts

@@ -30,6 +30,7 @@ from claude_max.core.events import (
     ToolUse,
     ToolUseStart,
     Usage,
+    WebSearchCall,
 )
 
 MAX_TEXT = 200  # characters kept of a user agent, model name or error message
@@ -63,7 +64,7 @@ class Row:
 
 COLUMNS = tuple(f.name for f in fields(Row))
 _INSERT = f"INSERT INTO requests ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-_FIRST_TOKEN = (TextDelta, ThinkingDelta, ToolUseStart, ToolUse)
+_FIRST_TOKEN = (TextDelta, ThinkingDelta, ToolUseStart, ToolUse, WebSearchCall)
 
 
 def clip(text: object) -> str | None:
