@@ -82,7 +82,9 @@ def test_the_next_request_takes_the_cli_started_for_its_history(claude_max_home,
         ]
         assert ask(client, following)
         warm = client.get("/health").json()["warm"]
+        metrics = client.get("/metrics").text
     assert warm["ahead_hits"] == 1
+    assert "claude_max_warm_pool_ahead_hits_total 1.0" in metrics.splitlines()
     with server(claude_max_home, warm=0) as client:  # the same request, nothing ahead
         ask(client, following)
     _, ahead, cold = fake_cli.calls()
