@@ -11,17 +11,21 @@ on the real CLI. Variants:
            requests come a few seconds apart.
   loop     an agent loop as a client runs it: step k = step k-1's request + the model's
            tool call (the fake upstream answers each step with one) + its result, sent
-           --tool-ms after the previous answer ended (the time the client's tool takes; no
-           waiting for the pool). Bounded: for each step N of --loop-at (default 2 50 100
-           200) a burst starts from a history of N-2 exchanges, runs step N-1 (not counted:
-           nothing was started ahead for it) and then steps N .. N+--runs-1, whose median is
-           step N's figure; the pool settles between bursts.
+           at once (no waiting for the pool). --pace MODEL_MS:TOOL_MS (several allowed):
+           the time the model takes to write its call after its first token (the fake
+           streams its text and call in 10 chunks each; a real model takes seconds) and
+           the time the client's tool takes before the next request; `0:0` is the worst
+           case for a CLI started ahead at the model's call. Bounded: for each step N of
+           --loop-at (default 2 50 100 200) a burst starts from a history of N-2
+           exchanges, runs step N-1 (not counted: nothing was started ahead for it) and
+           then steps N .. N+--runs-1, whose median is step N's figure; the pool settles
+           between bursts.
   cold     `claude -p` of a one-line prompt (spawn -> first text_delta): the goal's yardstick.
 
 Usage:
 
-  .venv/bin/python bench/history.py [--runs 3] [--loop-at 2 50 100 200] [--tool-ms 0] [--json]
-  .venv/bin/python bench/history.py --lengths --loop-at 2 200 --tool-ms 0 1000  # loop only
+  .venv/bin/python bench/history.py [--runs 3] [--loop-at 2 50 100 200] [--pace 0:0 1000:0] [--json]
+  .venv/bin/python bench/history.py --lengths --loop-at 2 200 --pace 0:0  # loop only
 """
 
 from __future__ import annotations
@@ -140,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths", type=int, nargs="*", default=[1, 32, 128, 512])
     parser.add_argument("--loop-at", type=int, nargs="*", default=[2, 50, 100, 200])
     parser.add_argument(
-        "--tool-ms", type=float, nargs="+", default=[0.0], help="client tool times to loop with"
+        "--pace", nargs="+", default=["0:0", "1000:0"], help="MODEL_MS:TOOL_MS of the loop"
     )
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
@@ -177,13 +181,14 @@ def main(argv: list[str] | None = None) -> int:
                         sweep[f"{kind}-{n}"] = summary(times)
                 report["sweep"] = sweep
                 if args.loop_at:
-                    fake.set_script(LOOP_SCRIPT)
-                    report["loop"] = {
-                        f"tool_ms_{ms:g}": agent_loop(
-                            client, server.url, watch, args.loop_at, args.runs, ms / 1000
+                    report["loop"] = {}
+                    for pace in args.pace:
+                        model_ms, tool_ms = (float(x) for x in pace.split(":"))
+                        reply = {**LOOP_SCRIPT["default"], "chunks": 10}
+                        fake.set_script({"default": {**reply, "delay_ms": model_ms / 20}})
+                        report["loop"][f"pace_{pace}"] = agent_loop(
+                            client, server.url, watch, args.loop_at, args.runs, tool_ms / 1000
                         )
-                        for ms in args.tool_ms
-                    }
                     fake.set_script(SCRIPT)  # the cold `claude -p` below wants text
             cold_env = cli_env(fake.url, root / "cold-home")
             cwd = root / "cold-cwd"
@@ -264,7 +269,7 @@ def agent_loop(
     client: httpx.Client, url: str, watch: PoolWatch, at: list[int], runs: int, tool_s: float
 ) -> dict[str, Any]:
     """Step N's time to first token, for each N of `at` (see the module's docstring)."""
-    out: dict[str, Any] = {"tool_ms": round(tool_s * 1000)}
+    out: dict[str, Any] = {}
     for target in at:
         messages: list[dict[str, Any]] = [{"role": "user", "content": "Read the files."}]
         for k in range(2, target):
@@ -303,10 +308,10 @@ def render(report: dict[str, Any]) -> str:
         for name, s in report["sweep"].items()
     ]
     out = [table(("history", "n", "median ms", "p90", "min", "max"), rows)] if rows else []
-    for loop in report.get("loop", {}).values():
+    for pace, loop in report.get("loop", {}).items():
         steps = [k for k in loop if k.startswith("step_")]
         figures = ", ".join(f"step {k[5:]} {loop[k]['median_ms']} ms" for k in steps)
-        out.append(f"agent loop, tool {loop['tool_ms']} ms: {figures} (x{loop['ratio']})")
+        out.append(f"agent loop, model:tool ms {pace[5:]}: {figures} (x{loop['ratio']})")
     out.append(f"cold claude -p: {report['cold_cli']['median_ms']} ms")
     out.append(
         f"load {report['load_before']} -> {report['load_after']}; leftovers {report['leftovers']}"
