@@ -155,3 +155,73 @@ def test_agent_loop_prompts_grow_by_appending_only(real_server, fake_upstream):
         assert len(after) > len(before)
         # Byte for byte: the earlier prompt is exactly the start of the next one.
         assert json.dumps(after[: len(before)]) == json.dumps(before)
+
+
+def _agent_loop(url: str, fake_upstream, steps: int) -> list[dict]:
+    """An agent loop from a history past SEED_LIMIT: each step is the last request, the
+    model's call and its result, sent at once; the model's call ids are fixed per step (so
+    that two runs send the same requests). Returns the upstream bodies of the steps."""
+    messages: list[dict] = [{"role": "user", "content": "Read the files, one at a time."}]
+    for i in range(SEED_LIMIT // 2 + 1):
+        call = {"type": "tool_use", "id": f"toolu_e2e_{i}", "name": "read_file", "input": {}}
+        result = {"type": "tool_result", "tool_use_id": f"toolu_e2e_{i}", "content": str(i)}
+        messages += [
+            {"role": "assistant", "content": [call]},
+            {"role": "user", "content": [result]},
+        ]
+    fake_upstream.clear()
+    with httpx.Client(base_url=url, headers=HEADERS, timeout=60) as client:
+        for step in range(steps):
+            fake_upstream.set_script(
+                {
+                    "default": {
+                        "type": "tool_use",
+                        "text": f"Step {step}.",
+                        "id": f"toolu_step_{step}",
+                        "name": "mcp__proxy__read_file",
+                        "input": {"path": f"f{step}"},
+                    }
+                }
+            )
+            response = client.post(
+                "/v1/messages",
+                json={"model": "sonnet", "max_tokens": 200, "tools": [TOOL], "messages": messages},
+            )
+            assert response.status_code == 200, response.text
+            content = response.json()["content"]
+            [call] = [b for b in content if b["type"] == "tool_use"]
+            messages.append({"role": "assistant", "content": content})
+            result = {"type": "tool_result", "tool_use_id": call["id"], "content": f"line {step}"}
+            messages.append({"role": "user", "content": [result]})
+    return fake_upstream.message_requests()
+
+
+def test_an_agent_step_takes_the_cli_started_at_the_model_s_call(upstream, fake_upstream, tmp_path):
+    """With the pool on, each step after the first takes the CLI started ahead on its history
+    when the model called the tool; the model is sent byte for byte what it is sent without
+    the pool (a CLI started for the request), and each prompt is the start of the next."""
+    from serve_process import Server
+
+    env = cli_env(upstream.url, tmp_path / "home")
+    env["CLAUDE_MAX_HOME"] = str(tmp_path / "claude-max-home")
+    env["CLAUDE_MAX_CLAUDE_PATH"] = str(REAL_CLAUDE)
+    steps = 4
+    bodies: dict[str, list[dict]] = {}
+    for warm in ("2", "0"):  # one after the other, in the same home: the same system text
+        server = Server(env, "--warm", warm)
+        try:
+            bodies[warm] = _agent_loop(server.url, fake_upstream, steps)
+            stats = httpx.get(f"{server.url}/health", timeout=10).json()["warm"]
+        finally:
+            server.stop()
+        if warm == "2":
+            assert stats["ahead_hits"] == steps - 1, stats
+    assert len(bodies["2"]) == len(bodies["0"]) == steps
+    for ahead, cold in zip(bodies["2"], bodies["0"], strict=True):
+        for key in ("messages", "system", "tools"):
+            assert json.dumps(ahead[key]) == json.dumps(cold[key]), key
+    prompts = [_conversation(b) for b in bodies["2"]]
+    assert len(prompts[0]) > SEED_LIMIT
+    for before, after in zip(prompts, prompts[1:], strict=False):
+        assert json.dumps(after[: len(before)]) == json.dumps(before)
+    assert not list((tmp_path / "home").rglob("*.jsonl"))  # no transcript left behind

@@ -4,7 +4,9 @@ Everything fixed at spawn time (argv, environment, cwd, system prompt) is in the
 process started ahead of time for a spec can serve any conversation with that spec: that is
 what the warm pool keys on. A long history is the one exception (`own_session`): its CLI is
 started for the request, resuming a session of its own whose transcript holds the history
-(`core.transcript`), so it never comes from the pool.
+(`core.transcript`). Such a spec names that history (`history`, its key), so the pool only
+has a process for it when one was started ahead for exactly that history: the next step of
+an agent whose model has just called a client tool (`follow_up`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from claude_max.core import argv as cli
 from claude_max.core import billing, client_tools, leftovers, transcript
-from claude_max.core.conversation import Conversation, Turn
+from claude_max.core.conversation import Conversation, TextPart, ToolCallPart, ToolResultPart, Turn
 from claude_max.core.events import ControlRequest
 from claude_max.core.parse import StreamParser
 from claude_max.core.runner import CLIProcess, spawn
@@ -35,6 +37,7 @@ class LaunchSpec:
     model: str | None = None
     tools: str | None = None  # the MCP tools/list answer for the client's tools
     own_session: bool = False  # start with --resume of a new id: the history's transcript
+    history: str | None = None  # with own_session: the key of the turns the transcript holds
 
     @property
     def warm_key(self) -> LaunchSpec:
@@ -49,6 +52,7 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
     client_system = billing.neutralise(conv.system) if conv.system else None
     system = "\n\n".join(s for s in (client_system, client_tools.instructions(conv)) if s)
     cwd = str(settings.workdir())
+    own_session = not conv.options.resume and transcript.pays(conv.history, cwd)
     return LaunchSpec(
         argv=tuple(argv),
         env=tuple(sorted(env.items())),
@@ -57,8 +61,37 @@ def launch_spec(conv: Conversation, settings: Settings) -> LaunchSpec:
         system=system or None,
         model=conv.model,
         tools=client_tools.listing(tools) if tools else None,
-        own_session=not conv.options.resume and transcript.pays(conv.history, cwd),
+        own_session=own_session,
+        history=transcript.key(stored(conv)) if own_session else None,
     )
+
+
+def stored(conv: Conversation) -> tuple[Turn, ...]:
+    """The turns a transcript of `conv`'s history holds (when its spec is `own_session`): all
+    but a last assistant turn that calls tools, which goes on stdin (`transcript.split`)."""
+    return conv.history[: transcript.split(conv.history)]
+
+
+def follow_up(conv: Conversation, answer: str | None = None) -> Conversation | None:
+    """The next request of a client that carries `conv` on, as far as its CLI depends on it,
+    when its history is long enough to be a transcript (else None: a warm process is as good).
+
+    Without `answer`: the model has called one of the client's tools, so the next request is
+    `conv`, the model's calls and their results; the transcript holds `conv`'s turns and the
+    calls and results go on stdin, so what they are does not matter (a stand-in call to a
+    declared tool keeps the launch spec the real one gets). With `answer`: the model answered
+    `answer`, and the next request adds it and a new user message."""
+    if answer is not None:
+        said = Turn("assistant", (TextPart(answer),))
+        following = replace(conv, turns=(*conv.turns, said, Turn("user", (TextPart(""),))))
+    else:
+        tools = client_tools.declared(conv)
+        if not tools:
+            return None
+        call = Turn("assistant", (ToolCallPart("toolu_follow_up", tools[0].name, "{}"),))
+        results = Turn("user", (ToolResultPart("toolu_follow_up", ()),))
+        following = replace(conv, turns=(*conv.turns, call, results))
+    return following if transcript.long(following.history) else None
 
 
 async def start(spec: LaunchSpec, history: Sequence[Turn] = ()) -> CLIProcess:
@@ -93,7 +126,12 @@ async def start(spec: LaunchSpec, history: Sequence[Turn] = ()) -> CLIProcess:
         proc.on_close(lambda: transcript.remove(session))  # else it is the kept session
     proc.model = spec.model
     if spec.tools is not None:
-        await _offer_tools(proc, spec.tools)
+        try:
+            await _offer_tools(proc, spec.tools)
+        except BaseException:  # cancelled (a pool closing): leave no process behind
+            proc.kill()
+            await asyncio.shield(proc.aclose(grace=0.0))
+            raise
     return proc
 
 

@@ -14,6 +14,12 @@ only while it holds or starts a process for it (at most `size` specs, whose text
 most `max_spec_bytes`), and every operation is O(1) in the number of specs ever seen: a
 server that sees a new system prompt (or continued conversation) per request keeps `fill()`
 and `/health` as cheap on the millionth as on the first.
+
+A process can also be started ahead for one conversation's next request (`prepare` of a
+conversation whose long history goes as a transcript, `launch.follow_up`): its spec names
+that history, so only that request can take it; it is never refilled, counts against `size`
+like any other, and is retired after `ahead_ttl` idle seconds. A request that finds its
+process still starting waits for it rather than starting a second one.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ import contextlib
 import contextvars
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from claude_max.core.conversation import Conversation
-from claude_max.core.launch import LaunchSpec, launch_spec, start
+from claude_max.core.conversation import Conversation, Turn
+from claude_max.core.launch import LaunchSpec, launch_spec, start, stored
 from claude_max.core.runner import CLIProcess, adopt
 from claude_max.core.settings import Settings
 
@@ -47,12 +54,20 @@ def spec_bytes(spec: LaunchSpec) -> int:
 
 
 class Pool:
-    def __init__(self, size: int, ttl: float = 900.0, max_spec_bytes: int = MAX_SPEC_BYTES) -> None:
+    def __init__(
+        self,
+        size: int,
+        ttl: float = 900.0,
+        max_spec_bytes: int = MAX_SPEC_BYTES,
+        ahead_ttl: float = 300.0,
+    ) -> None:
         self.size = size
         self.ttl = ttl
+        self.ahead_ttl = ahead_ttl  # for a process started for one conversation's history
         self.max_spec_bytes = max_spec_bytes
         self.hits = 0
         self.misses = 0
+        self.ahead_hits = 0  # hits on a process started for the request's own history
         self.evicted = 0
         # Specs with a process idle or starting, least recently used first; a spec leaves
         # as soon as it has neither.
@@ -62,6 +77,7 @@ class Pool:
         self._starting = 0
         self._bytes = 0  # spec_bytes of the specs in _idle
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._under_way: dict[LaunchSpec, asyncio.Task[Any]] = {}  # own-history starts
         self._closed = False
 
     @property
@@ -70,25 +86,37 @@ class Pool:
 
     def prepare(self, conv: Conversation, settings: Settings) -> None:
         """Start a process for the conversation `conv` would be run as (see `fill`)."""
-        self.fill(launch_spec(conv, settings))
+        spec = launch_spec(conv, settings)
+        self.fill(spec, stored(conv) if spec.own_session else ())
 
-    async def take(self, spec: LaunchSpec, *, refill: bool = True) -> CLIProcess:
+    async def take(
+        self, spec: LaunchSpec, *, refill: bool = True, history: Sequence[Turn] = ()
+    ) -> CLIProcess:
         """A ready process for `spec` (possibly started for another model: check `.model`
-        and switch it), else a new one; with `refill`, start a replacement."""
+        and switch it), else a new one (`history`: its transcript's turns, for an
+        `own_session` spec); with `refill`, start a replacement."""
         proc = self._pop(spec)
+        if proc is None and (under_way := self._under_way.get(spec.warm_key)) is not None:
+            # Started ahead for this very history and not ready yet: it is closer to ready
+            # than a new start would be (and a second start would compete for the CPU).
+            with contextlib.suppress(Exception):
+                await asyncio.shield(under_way)
+            proc = self._pop(spec)
         if proc is None:
             self.misses += 1
         else:
             self.hits += 1
+            self.ahead_hits += spec.own_session
             adopt(proc)
             proc.warm = True
         if refill:
             self.fill(spec)
-        return proc if proc is not None else await start(spec)
+        return proc if proc is not None else await start(spec, history)
 
-    def fill(self, spec: LaunchSpec) -> None:
-        """Start one process for `spec` in the background, if the pool has room or can make
-        it. O(1) amortised: each eviction retires a process that an earlier fill started."""
+    def fill(self, spec: LaunchSpec, history: Sequence[Turn] = ()) -> None:
+        """Start one process for `spec` in the background (with `history` as its transcript,
+        for an `own_session` spec), if the pool has room or can make it. O(1) amortised:
+        each eviction retires a process that an earlier fill started."""
         if self.size <= 0 or self._closed:
             return
         key = spec.warm_key
@@ -106,7 +134,9 @@ class Pool:
         self._remember(key)
         self._pending[key] = self._pending.get(key, 0) + 1
         self._starting += 1
-        self._spawn(self._start(spec))
+        task = self._spawn(self._start(spec, tuple(history)))
+        if spec.own_session:
+            self._under_way[key] = task
 
     @property
     def specs(self) -> int:
@@ -120,6 +150,7 @@ class Pool:
             "starting": self._starting,
             "hits": self.hits,
             "misses": self.misses,
+            "ahead_hits": self.ahead_hits,
             "evicted": self.evicted,
             "specs": len(self._idle),
             "spec_kb": round(self._bytes / 1024, 1),
@@ -134,6 +165,7 @@ class Pool:
         procs = [i.proc for procs in self._idle.values() for i in procs]
         self._idle.clear()
         self._pending.clear()
+        self._under_way.clear()
         self._ready = self._bytes = 0
         for proc in procs:
             proc.kill()
@@ -185,16 +217,18 @@ class Pool:
                 return True
         return False
 
-    async def _start(self, spec: LaunchSpec) -> None:
+    async def _start(self, spec: LaunchSpec, history: tuple[Turn, ...] = ()) -> None:
         key = spec.warm_key
         try:
-            proc = await start(spec)
+            proc = await start(spec, history)
         except Exception:
             return  # the request path reports start-up errors; the pool stays empty
         finally:
             self._starting -= 1
             if key in self._pending:
                 self._pending[key] -= 1
+            if self._under_way.get(key) is asyncio.current_task():
+                del self._under_way[key]
             self._forget_if_unused(key)
         if self._closed:
             await proc.aclose(grace=0.0)
@@ -205,7 +239,7 @@ class Pool:
         self._spawn(self._expire(key, proc))
 
     async def _expire(self, key: LaunchSpec, proc: CLIProcess) -> None:
-        await asyncio.sleep(self.ttl)
+        await asyncio.sleep(min(self.ttl, self.ahead_ttl) if key.own_session else self.ttl)
         idle = self._idle.get(key, [])
         for item in idle:
             if item.proc is proc:
@@ -219,11 +253,12 @@ class Pool:
         proc.kill()
         self._spawn(proc.aclose(grace=0.0))
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         # A fresh context: processes started ahead belong to no request until one takes them.
-        task = contextvars.Context().run(asyncio.ensure_future, coro)
+        task: asyncio.Task[Any] = contextvars.Context().run(asyncio.ensure_future, coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
 
 def _rss_mb(pid: int) -> float:

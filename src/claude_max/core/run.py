@@ -131,9 +131,13 @@ async def run(
     # session's last turn was saved (see `turns.auto`); the pool never refills such a spec.
     # A long history is the transcript of a session of the CLI's own, read at its start (all
     # of it or all but the last assistant turn); a short one is seeded into a warm process.
+    # The pool has a process for a long history only if it was started ahead for exactly that
+    # history (an agent's next step, `launch.follow_up`).
     opts = conv.options
     stored = transcript.split(conv.history) if spec.own_session else 0
-    if spec.own_session:
+    if spec.own_session and pool is not None:
+        proc = await pool.take(spec, refill=False, history=conv.history[:stored])
+    elif spec.own_session:
         proc = await start(spec, conv.history[:stored])
     elif pool is not None and (not opts.resume or opts.fork):
         proc = await pool.take(spec, refill=not opts.resume)

@@ -20,6 +20,7 @@ removed when its CLI is reaped, unless it is a kept session (the CLI appends to 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -58,10 +59,26 @@ def path(env: Mapping[str, str], cwd: str, session_id: str) -> Path:
 SEED_LIMIT = 40
 
 
+def long(turns: Sequence[Turn]) -> bool:
+    """Whether a history of `turns` is long enough to go as a transcript (see `pays`)."""
+    return len(turns) > SEED_LIMIT
+
+
 def pays(turns: Sequence[Turn], cwd: str) -> bool:
     """Whether `turns` should reach the CLI started in `cwd` as a transcript rather than
     seeded lines (the CLI looks for a session only in the project directory of its cwd)."""
-    return len(turns) > SEED_LIMIT and len(_project(cwd)) <= 200
+    return long(turns) and len(_project(cwd)) <= 200
+
+
+def key(turns: Iterable[Turn]) -> str:
+    """A digest of `turns` exactly as a transcript stores them (the messages the model is
+    sent, byte for byte): a CLI started ahead on a transcript serves only a request whose
+    stored history has the same key."""
+    digest = hashlib.sha256()
+    for turn in turns:
+        digest.update(json.dumps([turn.role, _message(turn, ids=False)]).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 def split(turns: Sequence[Turn]) -> int:
@@ -122,12 +139,14 @@ _API_ERROR: dict[str, Any] = {
 }
 
 
-def _message(turn: Turn) -> dict[str, Any]:
+def _message(turn: Turn, *, ids: bool = True) -> dict[str, Any]:
     """The message exactly as the stdin line that seeds it carries it."""
     if turn.role == "user":
         return dict(cli.user_line(turn, query=False)["message"])
-    # The CLI joins transcript entries that share an assistant message id: each gets its own.
-    return {**cli.assistant_line(turn)["message"], "id": f"msg_{uuid.uuid4().hex}"}
+    message = dict(cli.assistant_line(turn)["message"])
+    if ids:  # the CLI joins transcript entries that share an assistant message id
+        message["id"] = f"msg_{uuid.uuid4().hex}"
+    return message
 
 
 def remove(transcript: Path) -> None:

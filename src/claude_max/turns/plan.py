@@ -4,9 +4,11 @@ continuation (none, automatic, `X-Session-Id`, `chat -c/-r`, a stored response i
 A `Continuation` says how a request relates to earlier turns (it holds the session store it
 needs, if any); planned for a conversation it gives a `Plan`: the conversation the CLI runs
 (only what the CLI has not seen, when a session is resumed), headers for the client, and
-three moments the turn service calls:
-`started` (the CLI made its session), `finished` (the answer is in: record it, return this
-turn's own cost) and `next_turn` (a conversation worth starting ahead, once the CLI exited).
+four moments the turn service calls:
+`started` (the CLI made its session), `calling` (the model calls one of the client's tools:
+a conversation worth starting ahead already), `finished` (the answer is in: record it,
+return this turn's own cost) and `next_turn` (a conversation worth starting ahead, once the
+CLI exited).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import Result
+from claude_max.core.launch import follow_up
 
 if TYPE_CHECKING:
     from claude_max.sessions.store import SessionStore
@@ -38,6 +41,34 @@ class Plan:
         """A conversation whose CLI is worth starting now, so the next turn takes it warm."""
         return None
 
+    def calling(self) -> Conversation | None:
+        """A conversation whose CLI is worth starting as soon as the model calls one of the
+        client's tools (while it still writes the call)."""
+        return None
+
+
+class StatelessPlan(Plan):
+    """A stateless turn: nothing is kept, but when the history is long (a transcript, a cold
+    start) the client's likely next request gets its CLI started ahead on that transcript
+    (`launch.follow_up`), so it answers like a warm process: an agent's next step as soon
+    as the model calls a client tool, the next question once an answer has ended. A request
+    that turns out different simply does not match it (the pool keys on the history)."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        super().__init__(conversation)
+        self._next: Conversation | None = None
+
+    def calling(self) -> Conversation | None:
+        return follow_up(self.conversation)
+
+    def finished(self, answer: str, result: Result) -> float:
+        if result.stop_reason == "end_turn" and answer:
+            self._next = follow_up(self.conversation, answer)
+        return result.cost_usd
+
+    def next_turn(self) -> Conversation | None:
+        return self._next
+
 
 class Continuation(Protocol):
     """How a request relates to earlier turns."""
@@ -57,7 +88,7 @@ class Stateless:
     lock = None
 
     def plan(self, conv: Conversation) -> Plan:
-        return Plan(conv)
+        return StatelessPlan(conv)
 
 
 STATELESS = Stateless()

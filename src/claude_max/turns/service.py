@@ -8,7 +8,8 @@ it continues earlier turns, and gets a `Turn`: it then either streams `Turn.even
 2. takes a request slot (when the face has a limiter: the server's concurrency limit),
 3. plans the run: what the CLI must get (only what it has not seen, when resuming),
 4. runs it through the core, recording the turn as the result arrives (before the CLI exits),
-5. once the CLI has exited, starts the CLI the next turn would take, so it is warm.
+5. starts the CLI the next turn would take, so it is warm: once the CLI has exited, or as
+   soon as the model calls one of the client's tools (an agent's next step).
 
 Faces never see a session store row, a launch spec or the warm pool.
 """
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.errors import ClaudeMaxError
-from claude_max.core.events import Event, Result, Started, gather
+from claude_max.core.events import Event, Result, Started, ToolUseStart, gather
 from claude_max.core.run import Interrupt, Reply, complete, run
 from claude_max.core.settings import Settings
 from claude_max.turns import auto, named
@@ -123,6 +124,7 @@ class Turn:
         self._held = held
         self._text = ""
         self.cost = 0.0  # this turn's own cost, once its result is in
+        self._calling = False  # the model has called one of the client's tools
         self.interrupt = Interrupt()  # stop it the CLI's way: the answer so far is kept
 
     @property
@@ -138,6 +140,10 @@ class Turn:
             self.plan.started(event.session_id)
         elif isinstance(event, Result):
             self.cost = self.plan.finished(self._text, event)
+        elif isinstance(event, ToolUseStart) and not self._calling:
+            self._calling = True
+            if (following := self.plan.calling()) is not None:
+                self._service.prepare(following)
 
     def _exited(self) -> None:
         if (following := self.plan.next_turn()) is not None:

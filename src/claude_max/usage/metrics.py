@@ -118,6 +118,11 @@ class _Live:
             "Runs that had to start a CLI.",
             value=pool.get("misses", 0),
         )
+        yield CounterMetricFamily(
+            "claude_max_warm_pool_ahead_hits",
+            "Runs of a long history that took the CLI started ahead for exactly that history.",
+            value=pool.get("ahead_hits", 0),
+        )
         plan = now["plan"]
         utilization = GaugeMetricFamily(
             "claude_max_plan_window_utilization",
