@@ -24,8 +24,10 @@ from claude_max.core.errors import (
     SessionNotFound,
 )
 from claude_max.core.ids import short_id
-from claude_max.sessions import store as store_module
-from claude_max.sessions.store import MIGRATIONS, Session, SessionStore, history_hash
+from claude_max.sessions import db as db_module
+from claude_max.sessions import migrations as migrations_module
+from claude_max.sessions.migrations import MIGRATIONS
+from claude_max.sessions.store import Session, SessionStore, history_hash
 
 HEX = "3f2a9c1e7b4d4e0f9a8b7c6d5e4f3a2b"
 
@@ -297,9 +299,9 @@ def test_a_new_store_records_every_migration(store: SessionStore, db_path: Path)
 
 
 def test_a_db_from_migration_1_is_upgraded(db_path: Path) -> None:
-    db = store_module.connect(db_path)
+    db = db_module.connect(db_path)
     try:
-        assert store_module.migrate(db, MIGRATIONS[:1]) == ["m001_sessions"]
+        assert migrations_module.migrate(db, MIGRATIONS[:1]) == ["m001_sessions"]
         assert "locks" not in {n for (n,) in db.execute("SELECT name FROM sqlite_master")}
         db.execute(
             "INSERT INTO sessions (id, title, history_hash, source, created_at, updated_at) "
@@ -329,7 +331,7 @@ def test_reopening_does_not_reapply(db_path: Path, monkeypatch: pytest.MonkeyPat
         calls.append("m999")
         db.execute("CREATE TABLE probe (x)")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, m999_probe])
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", [*MIGRATIONS, m999_probe])
     SessionStore(db_path).close()
     db = sqlite3.connect(db_path)
     try:
@@ -356,7 +358,7 @@ def test_a_failing_migration_leaves_nothing_behind(
         db.execute("CREATE TABLE half (x)")
         raise RuntimeError("broken migration")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, m999_broken])
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", [*MIGRATIONS, m999_broken])
     with pytest.raises(RuntimeError, match="broken migration"):
         SessionStore(db_path)
     db = sqlite3.connect(db_path)

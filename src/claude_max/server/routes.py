@@ -206,7 +206,8 @@ def sessions_store_of(app: Any) -> SessionStore:
     """The session store, opened on first use (a server without sessions never opens it)."""
     state = app.state
     if state.store is None:
-        from claude_max.sessions.store import DB_NAME, SessionStore
+        from claude_max.sessions.db import DB_NAME
+        from claude_max.sessions.store import SessionStore
 
         state.store = SessionStore(state.settings.home / DB_NAME)
     store: SessionStore = state.store
