@@ -64,10 +64,6 @@ class Pool:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
-    @property
-    def ready(self) -> int:
-        return self._ready
-
     def prepare(self, conv: Conversation, settings: Settings) -> None:
         """Start a process for the conversation `conv` would be run as (see `fill`)."""
         self.fill(launch_spec(conv, settings))
@@ -107,11 +103,6 @@ class Pool:
         self._pending[key] = self._pending.get(key, 0) + 1
         self._starting += 1
         self._spawn(self._start(spec))
-
-    @property
-    def specs(self) -> int:
-        """Launch specs remembered now (at most `size`)."""
-        return len(self._idle)
 
     def stats(self) -> dict[str, Any]:
         return {

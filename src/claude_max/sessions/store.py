@@ -48,22 +48,7 @@ MAX_ID_LENGTH = 128
 MAX_TITLE_LENGTH = 200
 
 
-# -- ids and hashes
-
-
-def history_hash(turns: Iterable[tuple[str, str]]) -> str:
-    """A stable sha256 (hex) of a conversation's (role, text) pairs, in order.
-
-    Each pair is hashed as one JSON line, so neither text nor role can run into the next. The
-    texts are hashed exactly as given: callers normalise (or not) before they hash.
-    """
-    import hashlib  # 15 ms (OpenSSL): only when hashing
-
-    digest = hashlib.sha256()
-    for role, text in turns:
-        digest.update(json.dumps([role, text], ensure_ascii=False).encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
+# -- ids and titles
 
 
 def _title(text: str) -> str:
@@ -90,7 +75,6 @@ class Session:
     model: str | None
     title: str  # the first prompt, one line, at most 200 characters
     turns: int  # completed user turns
-    history_hash: str  # of the conversation so far, set by the caller; "" before a turn
     cost_usd: float  # cumulative
     source: str  # "chat" | "http" | "auto"
     created_at: float  # unix time
@@ -99,9 +83,9 @@ class Session:
 
 
 _COLUMNS = (
-    "id, cli_session_id, model, title, turns, history_hash, cost_usd, source, "
-    "created_at, updated_at, transcript"
+    "id, cli_session_id, model, title, turns, cost_usd, source, created_at, updated_at, transcript"
 )
+# m001's `history_hash` column (NOT NULL) is written "" and never read.
 
 
 def _session(row: tuple[Any, ...]) -> Session:
@@ -223,7 +207,6 @@ class SessionStore:
             model=model,
             title=_title(title),
             turns=0,
-            history_hash="",  # a column kept for old stores; nothing reads it
             cost_usd=0.0,
             source=source,
             created_at=now,
@@ -233,14 +216,14 @@ class SessionStore:
         try:
             with self.db.write() as db:
                 db.execute(
-                    f"INSERT INTO sessions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO sessions ({_COLUMNS}, history_hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
                     (
                         session.id,
                         session.cli_session_id,
                         session.model,
                         session.title,
                         session.turns,
-                        session.history_hash,
                         session.cost_usd,
                         session.source,
                         session.created_at,
@@ -257,13 +240,12 @@ class SessionStore:
         id: str,
         *,
         cli_session_id: str,
-        history_hash: str = "",
         cost_delta: float,
         user_text: str,
         assistant_text: str,
         model: str | None,
     ) -> Session:
-        """Add one completed turn, atomically: both messages, the new hash and CLI session id,
+        """Add one completed turn, atomically: both messages, the CLI session id,
         the cost, turns+1, updated_at. `model` None keeps the one recorded.
 
         Call it while holding `lock(id)`; raises SessionNotFound if the session was deleted.
@@ -278,14 +260,13 @@ class SessionStore:
             db.execute(
                 """
                 UPDATE sessions SET
-                    cli_session_id = ?, history_hash = ?, cost_usd = cost_usd + ?,
+                    cli_session_id = ?, cost_usd = cost_usd + ?,
                     turns = turns + 1, transcript = ?, model = coalesce(?, model),
                     updated_at = ?
                 WHERE id = ?
                 """,
                 (
                     cli_session_id,
-                    history_hash,
                     float(cost_delta),
                     json.dumps(transcript, ensure_ascii=False),
                     model,
