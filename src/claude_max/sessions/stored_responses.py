@@ -10,9 +10,10 @@ expanded request then runs like any stateless one, so:
   CLI's own session of a tool turn holds a refusal where the client's result belongs, so it is
   never resumed for them);
 * plain conversations are continued from the CLI's own session all the same: automatic
-  continuation (`sessions/auto.py`) finds the CLI session that answered exactly that history
+  continuation (`turns/auto.py`) finds the CLI session that answered exactly that history
   and resumes it with `--fork-session`, sending only the new message to the model.
 
+`turns/stored.py` is the continuation kind that uses this module for `/v1/responses`.
 `instructions` are not carried over, as in OpenAI's API: each request brings its own. Kept
 responses live `KEEP_SECONDS` (OpenAI keeps them 30 days) in the session store, so a chain
 survives restarts of the server.
