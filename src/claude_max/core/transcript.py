@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from claude_max.core import argv as cli
+from claude_max.core import stdin
 from claude_max.core.conversation import ToolCallPart, Turn
 
 
@@ -125,9 +125,9 @@ _API_ERROR: dict[str, Any] = {
 def _message(turn: Turn) -> dict[str, Any]:
     """The message exactly as the stdin line that seeds it carries it."""
     if turn.role == "user":
-        return dict(cli.user_line(turn, query=False)["message"])
+        return dict(stdin.user_line(turn, query=False)["message"])
     # The CLI joins transcript entries that share an assistant message id: each gets its own.
-    return {**cli.assistant_line(turn)["message"], "id": f"msg_{uuid.uuid4().hex}"}
+    return {**stdin.assistant_line(turn)["message"], "id": f"msg_{uuid.uuid4().hex}"}
 
 
 def remove(transcript: Path) -> None:
