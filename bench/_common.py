@@ -450,6 +450,7 @@ def server_argv_cli(
     """The CLI exactly as the server runs it (core/argv.py: argv, environment, cwd, the user
     line on stdin, stdin closed after the result), from spawn to first text_delta / exit."""
     from claude_max.core import argv as cli
+    from claude_max.core import stdin
     from claude_max.core.conversation import Conversation, TextPart, Turn
     from claude_max.core.settings import Settings
 
@@ -476,7 +477,7 @@ def server_argv_cli(
         try:
             with watchdog(proc, timeout):
                 assert proc.stdin is not None and proc.stdout is not None
-                line_out = json.dumps(cli.user_line(conv.prompt, query=True), ensure_ascii=False)
+                line_out = json.dumps(stdin.user_line(conv.prompt, query=True), ensure_ascii=False)
                 proc.stdin.write(line_out.encode() + b"\n")
                 proc.stdin.flush()
                 for line in proc.stdout:

@@ -76,7 +76,7 @@ from ttft import PoolWatch, warm_stats
 from upstream import FakeUpstream, cli_env
 
 from claude_max.core import argv as cli
-from claude_max.core import client_tools
+from claude_max.core import client_tools, stdin
 from claude_max.core.conversation import (
     Conversation,
     TextPart,
@@ -284,7 +284,7 @@ def held(d: DirectCLI, fake: FakeUpstream, tool_time: float) -> Sample:
     proc, listing = d.spawn(conv)
     with proc:
         d.handshake(proc, listing)
-        proc.send(cli.user_line(conv.prompt, query=True))
+        proc.send(stdin.user_line(conv.prompt, query=True))
         while True:
             msg = step(proc, listing)
             request = msg.get("request") or {}
@@ -344,7 +344,7 @@ def deny_direct(d: DirectCLI, fake: FakeUpstream, tool_time: float) -> Sample:
     call_id = ""
     with proc:
         d.handshake(proc, listing)
-        proc.send(cli.user_line(first.prompt, query=True))
+        proc.send(stdin.user_line(first.prompt, query=True))
         while (msg := step(proc, listing)).get("type") != "result":
             request = msg.get("request") or {}
             if request.get("subtype") == "can_use_tool":
@@ -373,14 +373,14 @@ def deny_direct(d: DirectCLI, fake: FakeUpstream, tool_time: float) -> Sample:
         d.handshake(proc, listing)
         for turn in conv.history:  # as run._drive seeds it
             if turn.role == "user":
-                proc.send(cli.user_line(turn, query=False))
+                proc.send(stdin.user_line(turn, query=False))
                 while (msg := step(proc, listing)).get("type") != "result":
                     if not msg.get("answered"):
                         raise RuntimeError(f"unexpected request: {str(msg)[:300]}")
                 result_text(msg)
             else:
-                proc.send(cli.assistant_line(turn))
-        proc.send(cli.user_line(conv.prompt, query=True))
+                proc.send(stdin.assistant_line(turn))
+        proc.send(stdin.user_line(conv.prompt, query=True))
         while (msg := step(proc, listing)).get("type") != "result":
             if not msg.get("answered"):
                 raise RuntimeError(f"unexpected request: {str(msg)[:300]}")

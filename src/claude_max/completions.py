@@ -57,7 +57,8 @@ def complete_session(incomplete: str) -> list[tuple[str, str]]:
     (a TAB never creates one) and never fails a TAB."""
     from claude_max.core.ids import short_id
     from claude_max.core.settings import default_home
-    from claude_max.sessions.store import DB_NAME, SessionStore
+    from claude_max.sessions.db import DB_NAME
+    from claude_max.sessions.store import SessionStore
 
     path = default_home() / DB_NAME
     if not path.exists():

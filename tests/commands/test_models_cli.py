@@ -14,10 +14,10 @@ import pytest
 from fake_claude_log import FAKE_CLAUDE, read_log
 from starlette.testclient import TestClient
 
-from claude_max.terminal import model_list as models_command
 from claude_max.core import catalog
 from claude_max.core.settings import Settings
 from claude_max.server.app import create_app
+from claude_max.terminal import model_list as models_command
 
 NOVA = {
     "value": "nova",

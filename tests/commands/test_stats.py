@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from claude_max.sessions.store import DB_NAME
+from claude_max.sessions.db import DB_NAME
 from claude_max.usage import history
 
 DAY = 86400.0

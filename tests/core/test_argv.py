@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from claude_max.core import argv as cli
+from claude_max.core import stdin
 from claude_max.core.conversation import Conversation, ImagePart, Options, TextPart, Turn
 from claude_max.core.settings import Settings
 
@@ -54,18 +55,18 @@ def test_env_bounds_retries_and_output_tokens(tmp_path):
 
 def test_user_lines_are_client_composed():
     turn = Turn("user", (TextPart("look"), ImagePart("image/png", "AAAA")))
-    line = cli.user_line(turn, query=False)
+    line = stdin.user_line(turn, query=False)
     assert line["client_composed"] is True
     assert line["shouldQuery"] is False
     assert line["message"]["content"] == [
         {"type": "text", "text": "look"},
         {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
     ]
-    assert "shouldQuery" not in cli.user_line(turn, query=True)
+    assert "shouldQuery" not in stdin.user_line(turn, query=True)
 
 
 def test_assistant_line_is_blocks():
-    line = cli.assistant_line(Turn("assistant", (TextPart("earlier"),)))
+    line = stdin.assistant_line(Turn("assistant", (TextPart("earlier"),)))
     assert line["message"] == {
         "role": "assistant",
         "content": [{"type": "text", "text": "earlier"}],

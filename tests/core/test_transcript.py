@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from claude_max.core import argv as cli
-from claude_max.core import transcript
+from claude_max.core import stdin, transcript
 from claude_max.core.conversation import TextPart, ToolCallPart, ToolResultPart, Turn
 
 ASK = Turn("user", (TextPart("Read a"),))
@@ -27,10 +26,10 @@ def test_turns_are_one_chain_with_the_seeding_lines_messages(tmp_path):
     for parent, child in zip(lines, lines[1:], strict=False):
         assert child["parentUuid"] == parent["uuid"]
         assert child["sessionId"] == "abc-1"
-    assert lines[1]["message"] == cli.user_line(ASK, query=False)["message"]
+    assert lines[1]["message"] == stdin.user_line(ASK, query=False)["message"]
     call = dict(lines[2]["message"])
     assert call.pop("id").startswith("msg_")
-    assert call == cli.assistant_line(CALL)["message"]
+    assert call == stdin.assistant_line(CALL)["message"]
     assert [e["type"] for e in lines] == ["system", "user", "assistant", "user", "assistant"]
 
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from claude_max.core import argv
+from claude_max.core import stdin
 from claude_max.core.conversation import BlockPart, TextPart, ToolResultPart
 from claude_max.core.errors import InvalidRequest
 from claude_max.protocols import anthropic
@@ -47,7 +47,7 @@ def test_a_system_message_alone_is_the_system_prompt():
 def _prompt_blocks(blocks: list[dict]) -> list[dict]:
     """What the CLI's stdin line carries for a user message made of `blocks`."""
     conv = anthropic.to_conversation(body([{"role": "user", "content": blocks}]))
-    content = argv.user_line(conv.prompt, query=True)["message"]["content"]
+    content = stdin.user_line(conv.prompt, query=True)["message"]["content"]
     return [{"type": "text", "text": content}] if isinstance(content, str) else content
 
 
@@ -192,7 +192,7 @@ def test_tool_results_carry_references_documents_and_search_results():
         "BlockPart",
         "TextPart",
     ]
-    line = argv.user_line(conv.prompt, query=True)
+    line = stdin.user_line(conv.prompt, query=True)
     reference = line["message"]["content"][0]["content"][0]
     assert reference == {"type": "tool_reference", "tool_name": "mcp__proxy__get_weather"}
 

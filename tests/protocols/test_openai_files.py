@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from claude_max.core import argv as cli
+from claude_max.core import stdin
 from claude_max.core.errors import InvalidRequest
 from claude_max.protocols import openai
 
@@ -22,7 +22,7 @@ def blocks(*parts: dict) -> list[dict]:
     """The content blocks the CLI gets on stdin for one user message."""
     body = {"messages": [{"role": "user", "content": [*parts, {"type": "text", "text": "go"}]}]}
     conv = openai.to_conversation(body)
-    return cli.user_line(conv.prompt, query=True)["message"]["content"][:-1]
+    return stdin.user_line(conv.prompt, query=True)["message"]["content"][:-1]
 
 
 def test_a_pdf_file_becomes_a_base64_document():

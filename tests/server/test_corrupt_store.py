@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from claude_max.core.settings import Settings
 from claude_max.server.app import create_app
-from claude_max.sessions.store import DB_NAME
+from claude_max.sessions.db import DB_NAME
 
 GARBAGE = b"this is not an SQLite database, it was overwritten\n" * 200
 CHAT = ("/v1/chat/completions", {"model": "opus", "messages": [{"role": "user", "content": "hi"}]})

@@ -95,7 +95,7 @@ def test_no_header_keeps_the_cli_session_for_automatic_continuation(client, fake
     assert "x-session-id" not in response.headers
     assert "--no-session-persistence" not in fake_cli.call()["argv"]
     assert client.app.state.store.recent() == []  # not a named session: nothing to list
-    [(cli_session_id, _)] = client.app.state.store.continuations()  # remembered for pruning
+    [(cli_session_id, _)] = client.app.state.store.kept.oldest_first()  # remembered for pruning
     assert len(cli_session_id) == 36
 
 

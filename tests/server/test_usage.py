@@ -59,7 +59,7 @@ def test_a_request_leaves_one_row_with_its_figures(fake_usage, client, settings,
         # another launch spec, which a first request starts (a miss) for the next one.
         assert ask(client, protocol, stream=stream)[1].status_code == 200
         pool = client.app.state.pool
-        assert wait_until(lambda: pool.ready >= (2 if protocol == "anthropic" else 1))
+        assert wait_until(lambda: pool.stats()["ready"] >= (2 if protocol == "anthropic" else 1))
     before = time.time()
     path, response = ask(client, protocol, stream=stream)
     assert response.status_code == 200, response.text

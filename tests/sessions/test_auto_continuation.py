@@ -71,8 +71,8 @@ def test_prune_by_age_then_by_size_only_touches_its_own_sessions(store, tmp_path
     old, a, b, c = (_file(tmp_path, 1000) for _ in range(4))
     users_own = _file(tmp_path, 5000)  # a session the proxy did not create
     for session in (old, a, b, c):
-        store.remember(session, "k")
-    with store._write() as db:
+        store.kept.remember(session, "k")
+    with store.db.write() as db:
         db.execute(
             "UPDATE continuations SET created_at = ? WHERE cli_session_id = ?",
             (time.time() - 7200, old),
@@ -80,15 +80,15 @@ def test_prune_by_age_then_by_size_only_touches_its_own_sessions(store, tmp_path
     assert auto.prune(store, max_age=3600, max_bytes=2000) == 2  # old by age, a by size
     left = {p.stem for p in (tmp_path / "config" / "projects" / "-workspace").iterdir()}
     assert left == {b, c, users_own}
-    assert [s for s, _ in store.continuations()] == [b, c]
+    assert [s for s, _ in store.kept.oldest_first()] == [b, c]
 
 
 def test_rows_whose_file_is_gone_are_forgotten(store):
-    store.remember(str(uuid.uuid4()), "k")
-    with store._write() as db:
+    store.kept.remember(str(uuid.uuid4()), "k")
+    with store.db.write() as db:
         db.execute("UPDATE continuations SET created_at = created_at - 120")
     assert auto.prune(store, max_age=3600, max_bytes=10**9) == 1
-    assert store.continuations() == []
+    assert store.kept.oldest_first() == []
 
 
 def test_image_and_tool_conversations_stay_stateless():

@@ -51,9 +51,9 @@ def test_get_delete_and_expiry(store):
     assert stored_responses.delete(store, "resp_1")["deleted"] is True
     with pytest.raises(ResponseNotFound):
         stored_responses.delete(store, "resp_1")
-    store.save_response("resp_old", None, "[]", "{}", keep_seconds=3600)
-    store.save_response("resp_new", None, "[]", "{}", keep_seconds=0)  # sweeps the older one
-    assert store.stored_response("resp_old") is None
+    store.responses.save("resp_old", None, "[]", "{}", keep_seconds=3600)
+    store.responses.save("resp_new", None, "[]", "{}", keep_seconds=0)  # sweeps the older one
+    assert store.responses.find("resp_old") is None
 
 
 def test_unknown_or_bad_previous_ids(store):

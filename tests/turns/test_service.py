@@ -141,3 +141,40 @@ def test_cost_is_the_turns_own(service: TurnService, fake_cli: FakeCLI, how):
     two = asyncio.run(cost("two"))
     assert one > 0 and two > 0
     assert two == pytest.approx(one, rel=0.5)  # not the session's running total
+
+
+def test_a_stored_response_is_kept_once_answered_and_continues_as_its_inner_kind(
+    service: TurnService, store: SessionStore, fake_cli: FakeCLI
+):
+    kept = service.stored_response({"input": "one"})
+    assert kept is not None and kept.request == {"input": "one"}
+    conv = ask("one")
+    how = service.continuation(conv, session="s", stored_response=kept)
+    assert how.lock == (store, "s")  # as X-Session-Id alone would lock
+
+    async def main() -> dict:
+        async with await service.open(conv, how) as turn:
+            assert (await turn.complete()).text == "ECHO:one"
+            assert store.responses.find("resp_1") is None  # not before the client has it
+            turn.answered({"id": "resp_1", "status": "completed", "output": [{"o": 1}]})
+            return turn.headers
+
+    assert asyncio.run(main())[SESSION_HEADER] == "s"
+    assert store.get("s").turns == 1
+    assert store.responses.find("resp_1") is not None
+    follow = service.stored_response({"input": "two", "previous_response_id": "resp_1"})
+    assert follow is not None
+    assert follow.request["input"] == [
+        {"type": "message", "role": "user", "content": "one"},
+        {"o": 1},
+        {"type": "message", "role": "user", "content": "two"},
+    ]
+
+
+def test_a_response_not_to_keep_never_opens_the_store(claude_max_home: Path):
+    def no_store() -> SessionStore:
+        raise AssertionError("opened the store")
+
+    settings = Settings(home=claude_max_home, claude_path=str(FAKE_CLAUDE), warm=0)
+    service = TurnService(settings, store=no_store)
+    assert service.stored_response({"input": "x", "store": False}) is None

@@ -9,7 +9,8 @@ import pytest
 
 from claude_max.core.errors import UpstreamError
 from claude_max.core.events import Result, Started, TextDelta, Usage
-from claude_max.sessions.store import DB_NAME, SessionStore
+from claude_max.sessions.db import DB_NAME
+from claude_max.sessions.store import SessionStore
 from claude_max.usage import history, report
 from claude_max.usage.plan import read_plan
 

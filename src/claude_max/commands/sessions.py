@@ -231,7 +231,8 @@ def repair(json_: JSON = False) -> None:
     new, empty one. Does nothing to a store that reads fine."""
     from claude_max.core.errors import StoreUnreadable
     from claude_max.core.settings import default_home
-    from claude_max.sessions.store import DB_NAME, SessionStore, move_aside
+    from claude_max.sessions.db import DB_NAME, move_aside
+    from claude_max.sessions.store import SessionStore
 
     path = default_home() / DB_NAME
     try:

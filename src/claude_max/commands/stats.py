@@ -23,7 +23,7 @@ def _complete_by(incomplete: str) -> list[str]:
 def load(since: str, by: str) -> dict[str, Any]:
     """The report over the last `since`, grouped `by`, read from the store in CLAUDE_MAX_HOME."""
     from claude_max.core.settings import default_home
-    from claude_max.sessions.store import DB_NAME
+    from claude_max.sessions.db import DB_NAME
     from claude_max.usage import history, report
     from claude_max.usage.plan import read_plan
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from claude_max.core import argv as cli
-from claude_max.core import catalog, model_cache
+from claude_max.core import catalog, model_cache, stdin
 from claude_max.core.parse import StreamParser
 from claude_max.core.runner import spawn
 from claude_max.core.settings import Settings
@@ -39,7 +39,7 @@ async def ask(settings: Settings, timeout: float = ASK_TIMEOUT) -> Any:
         cwd=settings.workdir(),
     )
     try:
-        await proc.send(cli.initialize_line("models"))
+        await proc.send(stdin.initialize_line("models"))
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             try:

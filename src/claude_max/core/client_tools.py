@@ -28,7 +28,6 @@ from claude_max.core.events import ControlRequest
 
 SERVER = "proxy"
 PREFIX = f"mcp__{SERVER}__"
-STRUCTURED_OUTPUT = "StructuredOutput"  # the CLI's own tool behind --json-schema
 _MCP_CONFIG = json.dumps({"mcpServers": {SERVER: {"type": "sdk", "name": SERVER}}})
 _FORWARDED = "Tool call forwarded to the API client."
 

@@ -80,10 +80,6 @@ class Pool:
         self._under_way: dict[LaunchSpec, asyncio.Task[Any]] = {}  # own-history starts
         self._closed = False
 
-    @property
-    def ready(self) -> int:
-        return self._ready
-
     def prepare(self, conv: Conversation, settings: Settings) -> None:
         """Start a process for the conversation `conv` would be run as (see `fill`)."""
         spec = launch_spec(conv, settings)
@@ -137,11 +133,6 @@ class Pool:
         task = self._spawn(self._start(spec, tuple(history)))
         if spec.own_session:
             self._under_way[key] = task
-
-    @property
-    def specs(self) -> int:
-        """Launch specs remembered now (at most `size`)."""
-        return len(self._idle)
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -21,8 +21,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from claude_max.core import argv as cli
-from claude_max.core import client_tools, plan, runner, transcript, web_search
+from claude_max.core import client_tools, plan, runner, stdin, transcript, web_search
 from claude_max.core.conversation import Conversation, ServerTool, Turn
 from claude_max.core.errors import (
     ClaudeMaxError,
@@ -105,7 +104,9 @@ class Interrupt:
             self._send(proc)
 
     def _send(self, proc: CLIProcess) -> None:
-        task = asyncio.ensure_future(proc.send(cli.interrupt_line(f"user_{next(_interrupt_ids)}")))
+        task = asyncio.ensure_future(
+            proc.send(stdin.interrupt_line(f"user_{next(_interrupt_ids)}"))
+        )
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
@@ -213,7 +214,7 @@ async def _within(work: Awaitable[T], seconds: float) -> T:
 
 async def _switch_model(proc: CLIProcess, model: str, clock: _Clock) -> None:
     request_id = f"model_{next(_interrupt_ids)}"
-    await proc.send(cli.set_model_line(request_id, model))
+    await proc.send(stdin.set_model_line(request_id, model))
     async for line in _lines(proc, clock):
         response = StreamParser.control_response(line)
         if response is not None and response.get("request_id") == request_id:
@@ -327,9 +328,9 @@ async def _seed(
     `shouldQuery: false`, its empty result, then the assistant line; ~12-15 ms an exchange."""
     for turn in turns:
         if turn.role != "user":
-            await proc.send(cli.assistant_line(turn))
+            await proc.send(stdin.assistant_line(turn))
             continue
-        await proc.send(cli.user_line(turn, query=False))
+        await proc.send(stdin.user_line(turn, query=False))
         async for line in lines:  # wait for the stored turn's empty result
             events = parser.feed(line)
             result = next((e for e in events if isinstance(e, Result)), None)
@@ -360,7 +361,7 @@ async def _drive(
     lines = _lines(proc, clock)
     async for event in _seed(proc, unseen, parser, calls, lines):
         yield event
-    await proc.send(cli.user_line(conv.prompt, query=True))
+    await proc.send(stdin.user_line(conv.prompt, query=True))
     if interrupt is not None:
         interrupt._attach(proc)
 
@@ -420,7 +421,7 @@ async def _drive(
                     yield TextDelta(text)
                 if stop is not None:
                     cut = ("stop_sequence", stop)
-                    await proc.send(cli.interrupt_line(f"stop_{next(_interrupt_ids)}"))
+                    await proc.send(stdin.interrupt_line(f"stop_{next(_interrupt_ids)}"))
             elif isinstance(event, TextReset):
                 scanner.held = scanner.held[: max(0, event.keep - len(answer))]
                 answer = answer[: event.keep]
@@ -433,7 +434,7 @@ async def _drive(
                         answer += tail
                         yield TextDelta(tail)
                     cut = ("max_tokens", None)
-                    await proc.send(cli.interrupt_line(f"max_{next(_interrupt_ids)}"))
+                    await proc.send(stdin.interrupt_line(f"max_{next(_interrupt_ids)}"))
                 yield event
             else:
                 yield event

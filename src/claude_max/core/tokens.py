@@ -24,7 +24,6 @@ import math
 import re
 import struct
 
-from claude_max.core.argv import document_block
 from claude_max.core.conversation import (
     BlockPart,
     Conversation,
@@ -35,6 +34,7 @@ from claude_max.core.conversation import (
     ToolCallPart,
     ToolResultPart,
 )
+from claude_max.core.stdin import document_block
 
 CHARS_PER_TOKEN = 3.5
 PER_MESSAGE = 4  # role and turn framing

@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from claude_max.core import argv as cli
+from claude_max.core import stdin
 from claude_max.core.conversation import ToolCallPart, Turn
 
 
@@ -142,8 +142,8 @@ _API_ERROR: dict[str, Any] = {
 def _message(turn: Turn, *, ids: bool = True) -> dict[str, Any]:
     """The message exactly as the stdin line that seeds it carries it."""
     if turn.role == "user":
-        return dict(cli.user_line(turn, query=False)["message"])
-    message = dict(cli.assistant_line(turn)["message"])
+        return dict(stdin.user_line(turn, query=False)["message"])
+    message = dict(stdin.assistant_line(turn)["message"])
     if ids:  # the CLI joins transcript entries that share an assistant message id
         message["id"] = f"msg_{uuid.uuid4().hex}"
     return message

@@ -206,6 +206,6 @@ def _tool_result(block: dict[str, Any], where: str) -> ToolResultPart:
 
 def _tool_reference(block: dict[str, Any], where: str) -> BlockPart:
     """A tool search result naming one of the client's tools (the CLI knows it by its own
-    name; `core.argv` renames it as it does tool calls)."""
+    name; `core.stdin` renames it as it does tool calls)."""
     name = v.tool_name(block.get("tool_name"), f"{where}.tool_name")
     return BlockPart("tool_reference", json.dumps({"type": "tool_reference", "tool_name": name}))

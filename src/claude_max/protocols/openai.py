@@ -10,7 +10,6 @@ answer's markdown links to pages the searches found come back as `url_citation` 
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -63,7 +62,6 @@ EFFORTS = {
     "xhigh": "xhigh",
     "max": "max",  # Claude's own top level, for clients configured for it
 }
-_DATA_URL = re.compile(r"^data:(?P<type>[\w/+.-]+);base64,(?P<data>.*)$", re.S)
 
 
 def to_conversation(body: dict[str, Any]) -> Conversation:
@@ -263,9 +261,9 @@ def _parts(content: Any, param: str) -> list[Part]:
             image_url = item.get("image_url")
             url = image_url.get("url") if isinstance(image_url, dict) else image_url
             url = v.expect(url, str, f"{where}.image_url.url", "a string")
-            match = _DATA_URL.match(url)
-            if match:
-                parts.append(v.image(match["type"], match["data"], f"{where}.image_url.url"))
+            inline = v.data_url(url)
+            if inline:
+                parts.append(v.image(*inline, f"{where}.image_url.url"))
             else:  # the API downloads it; never fetched here
                 parts.append(ImagePart("", "", url=v.web_url(url, f"{where}.image_url.url")))
         elif kind == "file":
@@ -288,8 +286,8 @@ def _file(value: Any, param: str) -> DocumentPart:
             param=f"{param}.file_id",
         )
     data = v.expect(value.get("file_data"), str, f"{param}.file_data", "a base64 data: URL")
-    match = _DATA_URL.match(data)
-    if not match:
+    inline = v.data_url(data)
+    if not inline:
         raise InvalidRequest(
             f"'{param}.file_data' must be a base64 data: URL "
             "(data:application/pdf;base64,... or data:text/plain;base64,...).",
@@ -297,7 +295,7 @@ def _file(value: Any, param: str) -> DocumentPart:
         )
     filename = value.get("filename")
     title = filename if isinstance(filename, str) and filename else None
-    return v.document(match["type"], match["data"], f"{param}.file_data", title=title)
+    return v.document(*inline, f"{param}.file_data", title=title)
 
 
 def _tool_call(call: ToolUse) -> dict[str, Any]:

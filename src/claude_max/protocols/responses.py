@@ -231,14 +231,14 @@ def _parts(content: Any, param: str) -> list[Part]:
                     "store and does not fetch remote images).",
                     param=f"{where}.image_url",
                 )
-            match = openai._DATA_URL.match(url)
-            if not match:
+            inline = v.data_url(url)
+            if not inline:
                 raise InvalidRequest(
                     f"'{where}.image_url' must be a base64 data: URL "
                     "(claude-max does not fetch remote images).",
                     param=f"{where}.image_url",
                 )
-            parts.append(v.image(match["type"], match["data"], f"{where}.image_url"))
+            parts.append(v.image(*inline, f"{where}.image_url"))
         else:
             raise InvalidRequest(
                 f"'{where}.type' {kind!r} is not supported (use input_text, input_image or "

@@ -82,6 +82,16 @@ def image(media_type: str, data: str, param: str) -> ImagePart:
     return ImagePart(media_type, data)
 
 
+_DATA_URL = re.compile(r"^data:(?P<type>[\w/+.-]+);base64,(?P<data>.*)$", re.S)
+
+
+def data_url(value: str) -> tuple[str, str] | None:
+    """(media type, base64 data) of a base64 `data:` URL; None for anything else (a web URL,
+    another encoding), which the caller refuses or passes on as it sees fit."""
+    match = _DATA_URL.match(value)
+    return (match["type"], match["data"]) if match else None
+
+
 DOCUMENT_TYPES = ("application/pdf", "text/plain")
 MAX_URL = 2048
 

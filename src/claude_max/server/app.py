@@ -58,7 +58,7 @@ PRUNE_EVERY = 600.0  # seconds between sweeps of kept stateless CLI sessions
 async def _prune_forever(app: Starlette, settings: Settings) -> None:
     """Delete kept stateless CLI sessions past their age or size cap: at start, then every
     PRUNE_EVERY seconds, off the event loop. Only sessions the proxy created are touched."""
-    from claude_max.sessions.store import DB_NAME
+    from claude_max.sessions.db import DB_NAME
     from claude_max.turns import auto
 
     while True:

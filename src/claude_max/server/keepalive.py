@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from types import ModuleType
 
-DEFAULT_INTERVAL = 15.0  # seconds of silence before a keep-alive
 SSE_COMMENT = ": keep-alive\n\n"  # ignored by every SSE parser (OpenAI, Responses)
 
 _END = object()

@@ -2,17 +2,14 @@
 `/health`, the response headers and `<home>/plan.json`), extra usage (one log line), the
 model and tokens (for the request's log line).
 
-The route calls it with one line per path: `observe.observer(request, then)` for
-`complete(observe=...)`, `observe.watched(request, events)` around a stream.
+The route's `_Watch` calls `seen` with every event of a turn (the turn service's `observe`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -47,31 +44,6 @@ def seen(request: Request, event: Event) -> None:
         login = getattr(request.app.state, "login", None)
         if login is not None and login.logged_in is False:  # an answer proves the login
             request.app.state.login = dataclasses.replace(login, logged_in=True)
-
-
-def observer(
-    request: Request, then: Callable[[Event], None] | None = None
-) -> Callable[[Event], None]:
-    """An `observe` callback for `complete`: `seen`, then `then`."""
-
-    def observe(event: Event) -> None:
-        seen(request, event)
-        if then is not None:
-            then(event)
-
-    return observe
-
-
-async def watched(request: Request, events: AsyncIterator[Event]) -> AsyncIterator[Event]:
-    """`events`, passing each through `seen` on the way."""
-    async with contextlib.aclosing(events):  # type: ignore[type-var]
-        async for event in events:
-            seen(request, event)
-            yield event
-
-
-def plan_of(app_state: Any) -> plan.PlanReading | None:
-    return getattr(app_state, "plan", None)
 
 
 async def load_saved(app_state: Any) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -78,28 +77,7 @@ async def count_tokens(request: Request) -> JSONResponse:
 
 
 async def create_response(request: Request) -> Response:
-    body = await read_json(request, request.app.state.max_body)
-    if not stored_responses.applies(body):
-        return await _answer(request, responses, body)
-    store = sessions_store(request)
-    response = await _answer(request, responses, stored_responses.expand(store, body))
-    if isinstance(response, StreamingResponse):
-        response.body_iterator = _storing(response.body_iterator, store, body)
-    elif response.status_code == 200:
-        stored_responses.record(store, body, json.loads(bytes(response.body)))
-    return response
-
-
-async def _storing(
-    chunks: AsyncIterable[Any], store: SessionStore, body: dict[str, Any]
-) -> AsyncIterator[Any]:
-    """Pass a Responses stream on, keeping its response once the last event is out."""
-    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
-        async for chunk in chunks:
-            yield chunk
-            final = responses.final_response(chunk) if isinstance(chunk, str) else None
-            if final is not None:
-                stored_responses.record(store, body, final)
+    return await _answer(request, responses)
 
 
 async def get_response(request: Request) -> JSONResponse:
@@ -122,18 +100,18 @@ def _protocol_headers(protocol: ModuleType, body: dict[str, Any]) -> dict[str, s
     return {IGNORED_TOOLS_HEADER: ", ".join(ignored)}
 
 
-async def _answer(
-    request: Request, protocol: ModuleType, body: dict[str, Any] | None = None
-) -> Response:
+async def _answer(request: Request, protocol: ModuleType) -> Response:
     """Wire in, a turn through the turn service, wire out: the path of every answer."""
-    if body is None:
-        body = await read_json(request, request.app.state.max_body)
+    body = await read_json(request, request.app.state.max_body)
+    service: TurnService = request.app.state.turns
+    kept = service.stored_response(body) if protocol is responses else None  # 404 first
     watch = _Watch(request, body)  # first: a refused request is recorded with what it asked
     stream = wants_stream(body)
-    conv = protocol.to_conversation(body)
-    service: TurnService = request.app.state.turns
+    conv = protocol.to_conversation(body if kept is None else kept.request)
     owner = getattr(request.state, "key_label", None) or None  # "": no keys are set
-    how = service.continuation(conv, session=session_key(request), owner=owner)
+    how = service.continuation(
+        conv, session=session_key(request), owner=owner, stored_response=kept
+    )
     opening = service.open(conv, how, observe=watch, failed=watch.seen.fail)
     turn = await _unless_disconnected(request, opening)
     if turn is None:
@@ -146,7 +124,9 @@ async def _answer(
     if reply is None:
         return Response(status_code=499)
     headers[COST_HEADER] = f"{turn.cost:.6f}"
-    return JSONResponse(protocol.response(reply, body), headers=headers)
+    rendered = protocol.response(reply, body)
+    turn.answered(rendered)
+    return JSONResponse(rendered, headers=headers)
 
 
 async def _streamed(
@@ -174,6 +154,8 @@ async def _streamed(
         return Response(status_code=499)
     stream = protocol.stream(head.events(), body, open_now=not came)
     chunks = keepalive.wrap(protocol, stream, keepalive_s)
+    if protocol is responses:  # its last event carries the whole response object
+        chunks = _answered(chunks, turn)
     return StreamingResponse(
         _sse(chunks, head, turn),
         media_type="text/event-stream",
@@ -220,7 +202,8 @@ def sessions_store_of(app: Any) -> SessionStore:
     """The session store, opened on first use (a server without sessions never opens it)."""
     state = app.state
     if state.store is None:
-        from claude_max.sessions.store import DB_NAME, SessionStore
+        from claude_max.sessions.db import DB_NAME
+        from claude_max.sessions.store import SessionStore
 
         state.store = SessionStore(state.settings.home / DB_NAME)
     store: SessionStore = state.store
@@ -346,6 +329,16 @@ async def _sse(chunks: AsyncIterator[str], head: _FirstToken, turn: Turn) -> Asy
     finally:
         await head.aclose()
         await turn.aclose()
+
+
+async def _answered(chunks: AsyncIterator[str], turn: Turn) -> AsyncIterator[str]:
+    """Pass a Responses stream on; the turn gets its response object once the last event
+    is out (a stored response is kept then)."""
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            yield chunk
+            if (final := responses.final_response(chunk)) is not None:
+                turn.answered(final)
 
 
 async def _chain(

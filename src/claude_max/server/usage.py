@@ -37,7 +37,7 @@ PAGE_HEADERS = {
 
 def start(app: Starlette, settings: Settings) -> None:
     """Open the history writer (unless --history-days 0) and the metrics; at start-up."""
-    from claude_max.sessions.store import DB_NAME
+    from claude_max.sessions.db import DB_NAME
     from claude_max.usage.history import Writer
     from claude_max.usage.metrics import Metrics
 

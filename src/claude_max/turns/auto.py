@@ -113,7 +113,7 @@ def kept(conv: Conversation) -> Conversation:
 def plan(store: SessionStore, conv: Conversation) -> Plan:
     keep = kept(conv).options
     if conv.history:
-        found = store.continuation(key(conv.system, conv.history))
+        found = store.kept.find(key(conv.system, conv.history))
         if found is not None and cli_files.find(found[0]) is not None:
             resumed = replace(
                 conv, turns=(conv.prompt,), options=replace(keep, resume=found[0], fork=True)
@@ -125,7 +125,7 @@ def plan(store: SessionStore, conv: Conversation) -> Plan:
 def started(plan: Plan, cli_session_id: str) -> None:
     """The CLI made a session: remember it at once, so it is pruned even if the run fails."""
     if cli_session_id:
-        plan.store.remember(cli_session_id)
+        plan.store.kept.remember(cli_session_id)
 
 
 def record(plan: Plan, answer: str, result: Result) -> float:
@@ -136,7 +136,7 @@ def record(plan: Plan, answer: str, result: Result) -> float:
     finished = result.stop_reason in _NATURAL_ENDS and answer
     turns = (*plan.turns, Turn("assistant", (TextPart(answer),)))
     conversation = key(plan.system, turns) if finished else None
-    plan.store.remember(result.session_id, conversation, result.cost_usd)
+    plan.store.kept.remember(result.session_id, conversation, result.cost_usd)
     if conversation is not None and len(plan.turns) > 1:
         # Only a client that has carried a conversation on gets its next turn started ahead:
         # one-shot traffic would pay a CLI start-up per request for nothing.
@@ -158,7 +158,7 @@ def prune(store: SessionStore, *, max_age: float, max_bytes: int) -> int:
     now = time.time()
     doomed: list[str] = []
     sizes: list[tuple[str, int]] = []
-    for cli_session_id, created in store.continuations():  # oldest first
+    for cli_session_id, created in store.kept.oldest_first():  # oldest first
         path = cli_files.find(cli_session_id)
         if now - created > max_age or (path is None and now - created > 60):
             doomed.append(cli_session_id)
@@ -172,5 +172,5 @@ def prune(store: SessionStore, *, max_age: float, max_bytes: int) -> int:
         total -= size
     if doomed:
         cli_files.remove(doomed)
-        store.forget(doomed)
+        store.kept.forget(doomed)
     return len(doomed)

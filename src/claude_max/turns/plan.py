@@ -4,16 +4,17 @@ continuation (none, automatic, `X-Session-Id`, `chat -c/-r`, a stored response i
 A `Continuation` says how a request relates to earlier turns (it holds the session store it
 needs, if any); planned for a conversation it gives a `Plan`: the conversation the CLI runs
 (only what the CLI has not seen, when a session is resumed), headers for the client, and
-four moments the turn service calls:
+the moments of a turn:
 `started` (the CLI made its session), `calling` (the model calls one of the client's tools:
 a conversation worth starting ahead already), `finished` (the answer is in: record it,
-return this turn's own cost) and `next_turn` (a conversation worth starting ahead, once the
-CLI exited).
+return this turn's own cost), `next_turn` (a conversation worth starting ahead, once the
+CLI exited) and `answered` (the face has rendered the answer for the client: the object it
+got).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.events import Result
@@ -45,6 +46,9 @@ class Plan:
         """A conversation whose CLI is worth starting as soon as the model calls one of the
         client's tools (while it still writes the call)."""
         return None
+
+    def answered(self, response: dict[str, Any]) -> None:
+        """The response object the client got (kept by stored responses, `turns/stored.py`)."""
 
 
 class StatelessPlan(Plan):

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from claude_max.core.conversation import Conversation
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.events import Event, Result, Started, ToolUseStart, gather
 from claude_max.core.run import Interrupt, Reply, complete, run
 from claude_max.core.settings import Settings
-from claude_max.turns import auto, named
+from claude_max.turns import auto, named, stored
 from claude_max.turns.plan import STATELESS, Continuation, Plan
 
 if TYPE_CHECKING:
@@ -58,16 +58,36 @@ class TurnService:
         return self._store()
 
     def continuation(
-        self, conv: Conversation, *, session: str | None = None, owner: str | None = None
+        self,
+        conv: Conversation,
+        *,
+        session: str | None = None,
+        owner: str | None = None,
+        stored_response: stored.StoredResponse | None = None,
     ) -> Continuation:
         """How an HTTP request continues: the session it names (among those of `owner`, the
-        API key's label), else automatically when allowed, else not at all."""
+        API key's label), else automatically when allowed, else not at all; for a Responses
+        request that continues or keeps a stored response (`stored_response`), as that too."""
+        how = self._continuation(conv, session=session, owner=owner)
+        return how if stored_response is None else stored_response.around(how)
+
+    def _continuation(
+        self, conv: Conversation, *, session: str | None, owner: str | None
+    ) -> Continuation:
         if session is not None and named.applies(conv):
             return named.NamedSession(self.store(), session, owner=owner)
         if self.settings.auto_continue and self._readable_store is not None and auto.applies(conv):
             if (store := self._readable_store()) is not None:
                 return auto.Automatic(store)
         return STATELESS
+
+    def stored_response(self, body: dict[str, Any]) -> stored.StoredResponse | None:
+        """A Responses request's stored response kind, read before the request is translated
+        (translate its `request`: the stored conversation, then the new input); None when the
+        request neither continues nor keeps one."""
+        if not stored.applies(body):
+            return None
+        return stored.StoredResponse(self.store(), body)
 
     async def open(
         self,
@@ -144,6 +164,10 @@ class Turn:
             self._calling = True
             if (following := self.plan.calling()) is not None:
                 self._service.prepare(following)
+
+    def answered(self, response: dict[str, Any]) -> None:
+        """The face's response object, once the client has it (kept for stored responses)."""
+        self.plan.answered(response)
 
     def _exited(self) -> None:
         if (following := self.plan.next_turn()) is not None:

@@ -181,7 +181,8 @@ class Observer:
 
 def open_db(path: Path) -> sqlite3.Connection:
     """The session store's file, migrated (m005 creates the table)."""
-    from claude_max.sessions.store import connect, migrate
+    from claude_max.sessions.db import connect
+    from claude_max.sessions.migrations import migrate
 
     db = connect(path)
     try:
