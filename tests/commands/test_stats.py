@@ -153,10 +153,10 @@ def test_bad_options_are_refused(invoke, claude_max_home, args, message):
 
 
 def test_serve_passes_history_days(invoke, monkeypatch, claude_max_home):
-    import claude_max.server.run as server_run
+    import claude_max.server.listen as server_listen
 
     got = {}
-    monkeypatch.setattr(server_run, "serve", lambda settings, **_: got.update(s=settings))
+    monkeypatch.setattr(server_listen, "serve", lambda settings, **_: got.update(s=settings))
     assert invoke("serve", "--history-days", "7").exit_code == 0
     assert got["s"].history_days == 7
     assert invoke("serve").exit_code == 0

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from claude_max.core.settings import Settings
-from claude_max.server.run import banner
+from claude_max.server.listen import banner
 
 FAKE_CLAUDE = Path(__file__).parents[1] / "fakes" / "claude"
 

@@ -196,7 +196,7 @@ def test_json_log_lines_carry_ids_and_reasons(claude_max_home, monkeypatch):
 
 def test_banner_says_which_billing_and_warns_at_start(claude_max_home, monkeypatch):
     from claude_max.core.settings import Settings
-    from claude_max.server.run import banner
+    from claude_max.server.listen import banner
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-exported")
     monkeypatch.delenv("CLAUDE_CODE_OAUTH_TOKEN", raising=False)

@@ -47,10 +47,10 @@ def test_web_fetch_with_the_opt_in_gives_the_cli_webfetch(settings, fake_cli):
 
 
 def test_serve_flag_sets_the_opt_in(monkeypatch):
-    import claude_max.server.run as server_run
+    import claude_max.server.listen as server_listen
 
     got = {}
-    monkeypatch.setattr(server_run, "serve", lambda settings, **_: got.update(s=settings))
+    monkeypatch.setattr(server_listen, "serve", lambda settings, **_: got.update(s=settings))
     runner = CliRunner()
     assert runner.invoke(app, ["serve", "--allow-web-fetch"]).exit_code == 0
     assert got["s"].allow_web_fetch is True

@@ -305,7 +305,7 @@ def check_data_dir(home: Path) -> Check:
 def port_free(port: int, host: str = DEFAULT_HOST) -> OSError | None:
     """None if `serve` could listen on host:port now (bound exactly as `serve` binds), else
     the error."""
-    from claude_max.server.run import bind
+    from claude_max.server.listen import bind
 
     try:
         bind(host, port).close()

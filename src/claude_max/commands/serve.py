@@ -271,7 +271,7 @@ def serve(
     """
     from claude_max.core.settings import Settings
     from claude_max.server import keys
-    from claude_max.server.run import serve as run_server
+    from claude_max.server.listen import serve as run_server
 
     if log_level.lower() not in LOG_LEVELS:
         raise typer.BadParameter(

@@ -17,7 +17,7 @@ from typing import Any
 from claude_max.core import argv as cli
 from claude_max.core import catalog, model_cache, stdin
 from claude_max.core.parse import StreamParser
-from claude_max.core.runner import spawn
+from claude_max.core.processes import spawn
 from claude_max.core.settings import Settings
 
 ASK_TIMEOUT = 15.0  # seconds for the CLI to start and answer

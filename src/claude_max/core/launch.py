@@ -23,7 +23,7 @@ from claude_max.core import billing, client_tools, leftovers, transcript
 from claude_max.core.conversation import Conversation, TextPart, ToolCallPart, ToolResultPart, Turn
 from claude_max.core.events import ControlRequest
 from claude_max.core.parse import StreamParser
-from claude_max.core.runner import CLIProcess, spawn
+from claude_max.core.processes import CLIProcess, spawn
 from claude_max.core.settings import Settings
 
 

@@ -35,7 +35,7 @@ from typing import Any
 
 from claude_max.core.conversation import Conversation, Turn
 from claude_max.core.launch import LaunchSpec, launch_spec, start, stored
-from claude_max.core.runner import CLIProcess, adopt
+from claude_max.core.processes import CLIProcess, adopt
 from claude_max.core.settings import Settings
 
 

@@ -21,7 +21,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from claude_max.core import client_tools, plan, runner, stdin, transcript, web_search
+from claude_max.core import client_tools, plan, processes, stdin, transcript, web_search
 from claude_max.core.conversation import Conversation, ServerTool, Turn
 from claude_max.core.errors import (
     ClaudeMaxError,
@@ -52,7 +52,7 @@ from claude_max.core.events import (
 )
 from claude_max.core.launch import launch_spec, start
 from claude_max.core.parse import StreamParser, error_for
-from claude_max.core.runner import CLIProcess
+from claude_max.core.processes import CLIProcess
 from claude_max.core.settings import Settings
 from claude_max.core.stops import StopScanner
 
@@ -229,7 +229,7 @@ async def _switch_model(proc: CLIProcess, model: str, clock: _Clock) -> None:
 
 async def _no_result(proc: CLIProcess) -> ClaudeMaxError:
     code = await proc.wait(2.0)
-    if runner.SHUTTING_DOWN:
+    if processes.SHUTTING_DOWN:
         return ServerShuttingDown("claude-max is shutting down; the request was not finished.")
     tail = proc.stderr_tail.strip()
     detail = f": {tail.splitlines()[-1]}" if tail else ""

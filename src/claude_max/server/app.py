@@ -19,7 +19,7 @@ from claude_max.core.cli_models import CLIModels
 from claude_max.core.conversation import Conversation, TextPart, Turn
 from claude_max.core.errors import ClaudeMaxError
 from claude_max.core.pool import Pool
-from claude_max.core.runner import kill_all
+from claude_max.core.processes import kill_all
 from claude_max.core.settings import Settings
 from claude_max.server import errors, health, observe, routes, usage
 from claude_max.server.access import AccessLog

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from claude_max.core.runner import OWNER, CLIProcess
+from claude_max.core.processes import OWNER, CLIProcess
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from claude_max.core import runner
+from claude_max.core import processes
 from claude_max.core.errors import InvalidRequest
 from claude_max.core.settings import Settings
 from claude_max.server.recording import Recording
@@ -48,7 +48,7 @@ def start(app: Starlette, settings: Settings) -> None:
         return {
             "in_flight": state.limiter.active,
             "queued": state.limiter.waiting,
-            "cli_processes": len(runner.LIVE),
+            "cli_processes": len(processes.LIVE),
             "pool": state.pool.stats() if state.pool is not None else None,
             "plan": read_plan(settings.home),
         }

@@ -162,7 +162,7 @@ def serve(settings: Settings, *, allow_remote_without_key: bool = False) -> None
 def _quiet_server_class() -> type:
     import uvicorn
 
-    from claude_max.core import runner
+    from claude_max.core import processes
 
     class QuietServer(uvicorn.Server):
         """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown (a traceback for
@@ -172,7 +172,7 @@ def _quiet_server_class() -> type:
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             # End in-flight CLIs at once: their requests fail fast, so the graceful shutdown
             # does not wait for answers nobody will read.
-            runner.kill_all(shutting_down=True)
+            processes.kill_all(shutting_down=True)
             super().handle_exit(sig, frame)
 
         @contextlib.contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from claude_max.core.runner import CLIProcess
+from claude_max.core.processes import CLIProcess
 
 
 def test_send_to_a_process_that_already_exited():
