@@ -180,8 +180,9 @@ def load(settings: Settings, *, refresh: bool = False) -> Listing:
     return Listing(models, version, fresh=True)
 
 
-def _version_of(claude: str) -> str | None:
-    """`claude --version` (13 ms), bounded; None if it does not answer."""
+def cli_version(claude: str) -> str | None:
+    """`claude --version` (13 ms), bounded: the one reader of it (the server's start, `models`);
+    None if it does not answer in time or fails. OSError when it cannot be started."""
     import subprocess
 
     try:
@@ -192,11 +193,18 @@ def _version_of(claude: str) -> str | None:
             text=True,
             timeout=VERSION_TIMEOUT,
         )
-    except (OSError, subprocess.SubprocessError):
+    except subprocess.SubprocessError:
         return None
     if done.returncode != 0:
         return None
     return done.stdout.split(" ")[0].strip() or None
+
+
+def _version_of(claude: str) -> str | None:
+    try:
+        return cli_version(claude)
+    except OSError:
+        return None
 
 
 def _ask(settings: Settings) -> Any:

@@ -34,24 +34,6 @@ from claude_max.turns.service import TurnService
 DEFAULT_REQUEST = Conversation(turns=(Turn("user", (TextPart("."),)),), model=catalog.DEFAULT_ALIAS)
 
 
-async def cli_version(claude: str) -> str | None:
-    """`claude --version` (13 ms), bounded; None if it does not answer."""
-    proc = await asyncio.create_subprocess_exec(
-        claude,
-        "--version",
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), 10)
-    except asyncio.TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return None
-    return out.decode(errors="replace").split(" ")[0].strip() or None
-
-
 PRUNE_EVERY = 600.0  # seconds between sweeps of kept stateless CLI sessions
 
 
@@ -108,7 +90,7 @@ def create_app(settings: Settings, *, max_body: int | None = None) -> Starlette:
             app.state.cli_info = routes.cli_info(None, None, exc.message)
         else:
             try:
-                version = await cli_version(claude)
+                version = await asyncio.to_thread(model_cache.cli_version, claude)
             except OSError as exc:
                 app.state.cli_info = routes.cli_info(claude, None, str(exc))
             else:
