@@ -31,6 +31,19 @@ def leftovers(home: Path, data: Path) -> list[str]:
     return sorted(str(p) for p in found)
 
 
+def children(parent: int) -> list[int]:
+    """The processes whose parent is `parent`, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def ask(server: Server, i: int) -> int:
     body = {
         "model": "sonnet",
@@ -87,7 +100,9 @@ def test_nothing_is_left_after_a_burst_or_a_kill(upstream, fake_upstream, tmp_pa
                 )
             )
             assert wait_until(lambda: any(data.joinpath("tmp").rglob("system-*")), 30)
-            pids = [int(p.stem) for p in sessions.glob("*.json") if p.stem != "999999"]
+            # every CLI of the server, started or still starting (a starting one has no record)
+            pids = children(server.proc.pid)
+            assert pids
             server.proc.send_signal(signal.SIGKILL)
             server.proc.wait(10)
             for pid in pids:

@@ -1,12 +1,16 @@
 """What each CLI leaves on disk, removed when it ends and swept at start.
 
 Measured on 2.1.330: every CLI writes `$CLAUDE_CONFIG_DIR/sessions/<pid>.json` (0644, with
-its cwd and `messagingSocketPath`) and `<pid>.<hash>.key`, a socket `$TMPDIR/cc-socks/<pid>.sock`
-and a `$TMPDIR/claude-<uid>/fswatch-probe-*` directory; a killed CLI removes none of them.
+its cwd and `messagingSocketPath`) and `<pid>.<hash>.key`, each through a staging file
+`<name>.tmp.<8 hex>` renamed into place, a socket `$TMPDIR/cc-socks/<pid>.sock` and a
+`$TMPDIR/claude-<uid>/fswatch-probe-*` directory; a killed CLI removes none of them, and one
+killed while starting can leave a staging file or a key with no `<pid>.json` at all.
 Each CLI gets a private TMPDIR (`<data>/tmp/cli-<server pid>-*`), removed when it is reaped.
 Only files of CLIs claude-max started are touched: found by the pid of a CLI it has just
 reaped, or, at start, by pointing into claude-max's own TMPDIR (the user's interactive
-sessions use another one) and belonging to a process that no longer runs.
+sessions use another one) and belonging to a process that no longer runs. A `<pid>.` file
+with no `<pid>.json` beside it, of a process that no longer runs, is named after a process that
+is gone and read by nobody: swept whoever wrote it.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -32,15 +37,27 @@ def after_exit(pid: int, env: Mapping[str, str]) -> None:
     """Remove the files of the CLI `pid`, which has just been reaped."""
     sessions = config_dir(env) / "sessions"
     _remove_record(sessions / f"{pid}.json", pid)
-    for key in _glob(sessions, f"{pid}.*.key"):
+    for path in _pid_files(sessions, pid):
         with contextlib.suppress(OSError):
-            key.unlink()
+            path.unlink()
     tmp = env.get("TMPDIR")
     if tmp and Path(tmp).name.startswith(PRIVATE_PREFIX):
         remove_tree(Path(tmp))  # its socket, probe dirs, saved images, system prompt file
 
 
 PRIVATE_PREFIX = "cli-"
+# `<pid>.<hash>.key` and the staging files `<pid>.json.tmp.<hex>`, `<pid>.<hash>.key.tmp.<hex>`
+_PID_FILE = re.compile(r"(\d+)\.(?:[^/]+\.key|json\.tmp\.[0-9a-f]+)(?:\.tmp\.[0-9a-f]+)?")
+
+
+def _pid_files(sessions: Path, pid: int) -> list[Path]:
+    """The per-process files of `pid` other than its `<pid>.json` record."""
+    return [p for p in _glob(sessions, f"{pid}.*") if _owner(p) == pid]
+
+
+def _owner(path: Path) -> int | None:
+    match = _PID_FILE.fullmatch(path.name)
+    return int(match.group(1)) if match else None
 
 
 def private_tmpdir(tmpdir: Path) -> Path:
@@ -84,10 +101,17 @@ def sweep(env: Mapping[str, str], tmpdir: Path, workdir: Path | None = None) -> 
             continue
         _remove_record(record, pid)
         removed += 1
-        for path in _glob(sessions, f"{pid}.*.key"):
+        for path in _pid_files(sessions, pid):
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed += 1
+    for path in _glob(sessions, "*.*"):  # a CLI killed while starting: no record to go by
+        pid = _owner(path)
+        if pid is None or (sessions / f"{pid}.json").exists() or _alive(pid):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed += 1
     for private in _glob(tmpdir, f"{PRIVATE_PREFIX}*"):
         owner = _int(private.name.removeprefix(PRIVATE_PREFIX).split("-", 1)[0])
         if owner is not None and not _alive(owner):
@@ -147,10 +171,15 @@ def _mtime(path: Path) -> float:
 
 
 def _alive(pid: int) -> bool:
+    """Running: a zombie (killed, not yet reaped by whoever adopted it) counts as gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
