@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -10,6 +11,13 @@ import pexpect
 import pytest
 from fake_claude_log import FAKE_CLAUDE, read_log
 from waiting import gone, wait_until
+
+
+def ctrl_c_works() -> None:
+    """In the child, before exec: Ctrl-C's default action, as in a user's terminal. A test
+    suite started with SIGINT ignored (a background job of a shell without job control)
+    would hand that on, and the chat, like any program, keeps a signal ignored at its start."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def pty_env(log: Path, home: Path, *, delay_ms: int, chunks: int) -> dict[str, str]:
@@ -32,7 +40,12 @@ def repl(tmp_path: Path, claude_max_home: Path):
     log = tmp_path / "fake.log"
     env = pty_env(log, claude_max_home, delay_ms=30, chunks=3)
     child = pexpect.spawn(
-        sys.executable, ["-m", "claude_max", "chat"], env=env, encoding="utf-8", timeout=20
+        sys.executable,
+        ["-m", "claude_max", "chat"],
+        env=env,
+        encoding="utf-8",
+        timeout=20,
+        preexec_fn=ctrl_c_works,
     )
     child.runs = lambda: [c for c in read_log(log) if "-p" in c["argv"]]
     child.home = claude_max_home
@@ -111,6 +124,7 @@ def test_ctrl_c_in_one_shot_mode_keeps_what_arrived_and_exits_130(tmp_path, clau
         env=env,
         encoding="utf-8",
         timeout=20,
+        preexec_fn=ctrl_c_works,
     )
     child.expect("ECHO:")  # part of the answer has arrived
     child.sendintr()
