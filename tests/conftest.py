@@ -23,6 +23,11 @@ E2E = os.environ.get("CLAUDE_MAX_E2E") == "1"
 
 sys.path.insert(0, str(FAKES))
 
+# The fake `claude` (`#!/usr/bin/env python3`) runs on the interpreter of the tests, found first
+# on PATH: not a version manager's shim (pyenv's costs ~0.1 s of CPU per start, and the fast
+# suite starts thousands of fakes) nor whatever other Python the PATH has.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
 from real_cli import REAL_CLAUDE  # noqa: E402
 from serve_process import Server  # noqa: E402
 
