@@ -1,7 +1,8 @@
 """Shared fixtures: an isolated data dir for every test, and the three depths of CLI.
 
 * depth 1, recorded output: `tests/data/transcripts/` (copied from the real CLI's captures);
-* depth 2, `tests/fakes/claude`: a fake executable, scripted by FAKE_CLAUDE_* variables;
+* depth 2, `tests/fakes/claude`: a fake executable, scripted by FAKE_CLAUDE_* variables (run as
+  `tests/fakes/bin/claude`, which starts it from cached bytecode);
 * depth 3, the real pinned CLI (`CLAUDE_MAX_TEST_CLAUDE`, installed by .ci/run) against
   `tests/fakes/upstream.py`, a fake Anthropic API on loopback. These tests are marked `e2e`
   and run when CLAUDE_MAX_E2E=1; then a missing CLI or a skipped e2e test fails the run.
@@ -18,7 +19,7 @@ import pytest
 
 TESTS = Path(__file__).parent
 FAKES = TESTS / "fakes"
-FAKE_CLAUDE = FAKES / "claude"
+FAKE_CLAUDE = FAKES / "bin" / "claude"  # tests/fakes/claude, from cached bytecode
 E2E = os.environ.get("CLAUDE_MAX_E2E") == "1"
 
 sys.path.insert(0, str(FAKES))
