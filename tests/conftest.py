@@ -1,7 +1,8 @@
 """Shared fixtures: an isolated data dir for every test, and the three depths of CLI.
 
 * depth 1, recorded output: `tests/data/transcripts/` (copied from the real CLI's captures);
-* depth 2, `tests/fakes/claude`: a fake executable, scripted by FAKE_CLAUDE_* variables;
+* depth 2, `tests/fakes/claude`: a fake executable, scripted by FAKE_CLAUDE_* variables (run as
+  `tests/fakes/bin/claude`, which starts it from cached bytecode);
 * depth 3, the real pinned CLI (`CLAUDE_MAX_TEST_CLAUDE`, installed by .ci/run) against
   `tests/fakes/upstream.py`, a fake Anthropic API on loopback. These tests are marked `e2e`
   and run when CLAUDE_MAX_E2E=1; then a missing CLI or a skipped e2e test fails the run.
@@ -18,10 +19,15 @@ import pytest
 
 TESTS = Path(__file__).parent
 FAKES = TESTS / "fakes"
-FAKE_CLAUDE = FAKES / "claude"
+FAKE_CLAUDE = FAKES / "bin" / "claude"  # tests/fakes/claude, from cached bytecode
 E2E = os.environ.get("CLAUDE_MAX_E2E") == "1"
 
 sys.path.insert(0, str(FAKES))
+
+# The fake `claude` (`#!/usr/bin/env python3`) runs on the interpreter of the tests, found first
+# on PATH: not a version manager's shim (pyenv's costs ~0.1 s of CPU per start, and the fast
+# suite starts thousands of fakes) nor whatever other Python the PATH has.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 from real_cli import REAL_CLAUDE  # noqa: E402
 from serve_process import Server  # noqa: E402

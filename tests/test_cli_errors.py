@@ -11,11 +11,9 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-FAKE_CLAUDE = Path(__file__).parent / "fakes" / "claude"
+from fake_claude_log import FAKE_CLAUDE
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from fake_claude_log import FAKE_CLAUDE
 from typer.testing import CliRunner
 
 from claude_max.cli import app
@@ -52,7 +53,7 @@ def test_healthy_machine_prints_a_checklist_on_stdout(fake_cli, invoke):
     assert result.stderr == ""
     out = result.stdout.splitlines()
     assert out[0].startswith("[ok]   Claude Code CLI: 2.1.330 at ")
-    assert out[0].endswith("/tests/fakes/claude")
+    assert out[0].endswith(f" at {FAKE_CLAUDE}")
     assert out[1] == "[ok]   CLI version: 2.1.330 is supported (>= 2.1.0, < 2.2.0)"
     # The fake says what the real CLI says with ANTHROPIC_API_KEY: billed to the key.
     assert out[2] == (

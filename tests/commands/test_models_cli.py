@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from fake_claude_log import FAKE_CLAUDE, read_log
+from fake_claude_log import FAKE_CLAUDE, FAKE_CLAUDE_SCRIPT, read_log
 from starlette.testclient import TestClient
 
 from claude_max.core import catalog
@@ -100,7 +100,7 @@ def test_an_updated_cli_is_read_again(invoke, new_models, tmp_path, monkeypatch)
     """A new CLI executable (another size or time) is a new version: no stale list."""
     claude = tmp_path / "bin" / "claude"
     claude.parent.mkdir()
-    shutil.copy2(FAKE_CLAUDE, claude)
+    shutil.copy2(FAKE_CLAUDE_SCRIPT, claude)
     monkeypatch.setenv("CLAUDE_MAX_CLAUDE_PATH", str(claude))
     invoke("models")
     new_models.use("echo", models=json.dumps([OPUS]), version="2.1.400")

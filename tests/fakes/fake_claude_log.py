@@ -22,7 +22,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-FAKE_CLAUDE = Path(__file__).resolve().with_name("claude")
+# The fake itself, and what the tests run as `claude`: the same, started from cached bytecode
+# (the launcher finds the fake next to its own directory: copy FAKE_CLAUDE_SCRIPT, not it).
+FAKE_CLAUDE_SCRIPT = Path(__file__).resolve().with_name("claude")
+FAKE_CLAUDE = FAKE_CLAUDE_SCRIPT.parent / "bin" / "claude"
 TRANSCRIPTS_DIR = Path(__file__).resolve().parent.parent / "data" / "transcripts"
 
 

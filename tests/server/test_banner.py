@@ -7,15 +7,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
+from fake_claude_log import FAKE_CLAUDE
 
 from claude_max.core.settings import Settings
 from claude_max.server.listen import banner
-
-FAKE_CLAUDE = Path(__file__).parents[1] / "fakes" / "claude"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fake_claude_log import FAKE_CLAUDE
+from fuzz_budget import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -117,13 +118,15 @@ def check(response, path: str) -> None:
             assert data["error"]["message"] and "type" in data["error"]
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=fuzz_examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(request_body=body, path=st.sampled_from(PATHS))
 def test_structured_garbage_never_breaks_the_server(client, request_body, path):
     check(client.post(path, json=request_body), path)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=fuzz_examples(1000), deadline=None)
 @given(
     raw=st.binary(max_size=300) | anything.map(lambda v: json.dumps(v).encode()),
     path=st.sampled_from(PATHS),

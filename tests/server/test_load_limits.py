@@ -13,17 +13,22 @@ from waiting import wait_until
 
 
 @pytest.fixture
-def busy_server(claude_max_home):
+def busy_server(claude_max_home, tmp_path):
+    """One CLI and one waiting request at most; every model turn stays silent until the test
+    calls `server.release()`, so a request holds its slot for as long as the test needs (no
+    race with a fast answer on a loaded machine)."""
+    go = tmp_path / "release"
     env = dict(
         os.environ,
         CLAUDE_MAX_CLAUDE_PATH=str(FAKE_CLAUDE),
         CLAUDE_MAX_HOME=str(claude_max_home),
-        FAKE_CLAUDE_SCENARIO="slow",
-        FAKE_CLAUDE_DELAY_MS="50",
-        FAKE_CLAUDE_CHUNKS="40",
+        FAKE_CLAUDE_SCENARIO="echo",
+        FAKE_CLAUDE_WAIT_FOR=str(go),
     )
     server = Server(env, "--max-concurrency", "1", "--max-queue", "1")
+    server.release = lambda: go.write_text("go")  # type: ignore[attr-defined]
     yield server
+    server.release()
     server.stop()
 
 
@@ -48,6 +53,7 @@ def test_over_the_limit_is_a_fast_429(busy_server):
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "1"
     assert refused.json()["error"]["type"] == "rate_limit_error"
+    busy_server.release()
     running.join(30)
     queued.join(30)
     assert statuses == [200, 200]  # the queued request got its turn
@@ -57,7 +63,6 @@ def test_over_the_limit_is_a_fast_429(busy_server):
 def test_two_requests_on_one_session_at_once_get_a_409(busy_server):
     """(busy_server allows one CLI and one waiting request; the session check comes first.)"""
     url = f"{busy_server.url}/v1/chat/completions"
-    # 40 characters: the fake streams 40 deltas 50 ms apart, a 2 s turn to overlap with
     body = {"model": "opus", "messages": [{"role": "user", "content": "x" * 40}]}
     headers = {"X-Session-Id": "shared"}
     statuses: list[int] = []
@@ -72,5 +77,6 @@ def test_two_requests_on_one_session_at_once_get_a_409(busy_server):
     second = httpx.post(url, json=body, headers=headers, timeout=30)
     assert second.status_code == 409
     assert "shared" in second.json()["error"]["message"]
+    busy_server.release()
     running.join(30)
     assert statuses == [200]

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fake_claude_log import FAKE_CLAUDE
+from fuzz_budget import fuzz_examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
@@ -105,7 +106,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
             yield c
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=fuzz_examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(request_body=body)
 def test_structured_garbage_never_breaks_the_responses_endpoint(client, request_body):
     response = client.post("/v1/responses", json=request_body)

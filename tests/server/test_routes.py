@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from fake_claude_log import FAKE_CLAUDE
 
 
 def test_health(client):
     body = client.get("/health").json()
     assert body["status"] == "ok"
     assert body["cli"]["version"] == "2.1.330"
-    assert body["cli"]["path"].endswith("fakes/claude")
+    assert body["cli"]["path"] == str(FAKE_CLAUDE)
     assert body["uptime_s"] >= 0 and body["version"] == "0.1.0"
     assert body["tools"] == "off"
 
