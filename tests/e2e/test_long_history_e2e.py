@@ -196,10 +196,10 @@ def _agent_loop(url: str, fake_upstream, steps: int) -> list[dict]:
     return fake_upstream.message_requests()
 
 
-def test_an_agent_step_takes_the_cli_started_at_the_model_s_call(upstream, fake_upstream, tmp_path):
+def test_an_agent_step_takes_the_cli_started_ahead_for_it(upstream, fake_upstream, tmp_path):
     """With the pool on, each step after the first takes the CLI started ahead on its history
-    when the model called the tool; the model is sent byte for byte what it is sent without
-    the pool (a CLI started for the request), and each prompt is the start of the next."""
+    while the step before ran; the model is sent byte for byte what it is sent without the
+    pool (a CLI started for the request), and each prompt is the start of the next."""
     from serve_process import Server
 
     env = cli_env(upstream.url, tmp_path / "home")

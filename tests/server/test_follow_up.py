@@ -10,6 +10,7 @@ proven with the real CLI (tests/e2e/test_long_history_e2e.py)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,77 @@ def test_started_ahead_counts_against_the_pool_size(claude_max_home, fake_cli):
         assert wait_until(lambda: started_ahead(fake_cli))
         stats = client.get("/health").json()["warm"]
         assert stats["ready"] + stats["starting"] <= 1
+
+
+TOOL = {"name": "read_file", "description": "Read a file", "input_schema": {"type": "object"}}
+
+
+def agent_history(exchanges: int) -> list[dict]:
+    """A task, then `exchanges` calls of the client's tool with their results."""
+    messages_: list[dict] = [{"role": "user", "content": "Read the files."}]
+    for i in range(exchanges):
+        call = {"type": "tool_use", "id": f"toolu_{i}", "name": "read_file", "input": {}}
+        result = {"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": f"line {i}"}
+        messages_ += [
+            {"role": "assistant", "content": [call]},
+            {"role": "user", "content": [result]},
+        ]
+    return messages_
+
+
+def agent_step(client: TestClient, messages_: list[dict]) -> str:
+    response = client.post(
+        "/v1/messages",
+        headers=HEADERS,
+        json={"model": "sonnet", "max_tokens": 100, "tools": [TOOL], "messages": messages_},
+    )
+    assert response.status_code == 200, response.text
+    return "".join(b["text"] for b in response.json()["content"] if b["type"] == "text")
+
+
+def test_an_agent_s_next_step_starts_with_the_request_not_at_the_model_s_call(
+    claude_max_home, fake_cli
+):
+    """The next step's CLI depends only on this request's turns, so it starts as soon as this
+    request has its CLI: here the model never calls the tool (the fake answers a tool
+    result in text), and the next step still takes the CLI started for it, with the history
+    a CLI started for the request would have had."""
+    earlier = agent_history(SEED_LIMIT // 2 + 1)
+    call = {"type": "tool_use", "id": "toolu_next", "name": "read_file", "input": {"p": 1}}
+    result = {"type": "tool_result", "tool_use_id": "toolu_next", "content": "next line"}
+    following = [
+        *earlier,
+        {"role": "assistant", "content": [call]},
+        {"role": "user", "content": [result]},
+    ]
+    with server(claude_max_home, warm=3) as client:
+        assert agent_step(client, earlier)
+        assert agent_step(client, following)
+        warm = client.get("/health").json()["warm"]
+    assert warm["ahead_hits"] == 1
+    with server(claude_max_home, warm=0) as client:  # the same request, nothing ahead
+        agent_step(client, following)
+    ahead, cold = [r for r in fake_cli.calls() if "toolu_next" in json.dumps(messages(r))]
+    assert messages(ahead) == messages(cold)
+    assert without_ids(history(ahead)) == without_ids(history(cold))
+
+
+def test_a_history_gets_one_cli_started_ahead(claude_max_home, fake_cli, monkeypatch):
+    """The model calls the client's tool: the next step's CLI, started when the request got
+    its own, is not started a second time at the call."""
+    monkeypatch.setenv("FAKE_CLAUDE_TOOL_CALLS", json.dumps([{"name": "read_file"}]))
+    asking = [
+        *agent_history(SEED_LIMIT // 2 + 1),
+        {"role": "assistant", "content": "Read them all."},
+        {"role": "user", "content": "Read one more."},
+    ]
+    with server(claude_max_home, warm=4) as client:
+        response = client.post(
+            "/v1/messages",
+            headers=HEADERS,
+            json={"model": "sonnet", "max_tokens": 100, "tools": [TOOL], "messages": asking},
+        )
+        assert response.json()["stop_reason"] == "tool_use"
+        warm = client.get("/health").json()["warm"]
+    # The default request's warm process, and the next step's.
+    assert warm["ready"] + warm["starting"] == 2, warm

@@ -12,7 +12,9 @@ Why deny + interrupt rather than holding the `tools/call` until the client retur
 is pinned per open tool call waiting on a client that may never come back, any server
 instance can take the follow-up, and the follow-up seeds the exchange as real history
 (assistant `tool_use`, user `tool_result`) into a fresh or warm process. Measured figures are
-in `bench/tools.py`.
+in `bench/tools.py`. Holding would also change what the model is sent (`bench/held_call.py`):
+the CLI's own system-role context stays where the held turn began, before the call and its
+results, instead of last, so a loop falling back to a fresh CLI would lose its prompt cache.
 
 This module knows the names and lines of that exchange; `run.py` drives it.
 """

@@ -18,8 +18,9 @@ and `/health` as cheap on the millionth as on the first.
 A process can also be started ahead for one conversation's next request (`prepare` of a
 conversation whose long history goes as a transcript, `launch.follow_up`): its spec names
 that history, so only that request can take it; it is never refilled, counts against `size`
-like any other, and is retired after `ahead_ttl` idle seconds. A request that finds its
-process still starting waits for it rather than starting a second one.
+like any other, and is retired after `ahead_ttl` idle seconds; a history gets one such
+process at a time. A request that finds its process still starting waits for it rather than
+starting a second one.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import contextlib
 import contextvars
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,12 +87,21 @@ class Pool:
         self.fill(spec, stored(conv) if spec.own_session else ())
 
     async def take(
-        self, spec: LaunchSpec, *, refill: bool = True, history: Sequence[Turn] = ()
+        self,
+        spec: LaunchSpec,
+        *,
+        refill: bool = True,
+        history: Sequence[Turn] = (),
+        taken: Callable[[], None] | None = None,
     ) -> CLIProcess:
         """A ready process for `spec` (possibly started for another model: check `.model`
         and switch it), else a new one (`history`: its transcript's turns, for an
-        `own_session` spec); with `refill`, start a replacement."""
+        `own_session` spec); with `refill`, start a replacement. `taken` runs once the
+        ready process is this request's, or before waiting for one (so a `fill` it makes
+        cannot evict the process this request is about to get)."""
         proc = self._pop(spec)
+        if taken is not None:
+            taken()
         if proc is None and (under_way := self._under_way.get(spec.warm_key)) is not None:
             # Started ahead for this very history and not ready yet: it is closer to ready
             # than a new start would be (and a second start would compete for the CPU).
@@ -116,6 +126,8 @@ class Pool:
         if self.size <= 0 or self._closed:
             return
         key = spec.warm_key
+        if spec.own_session and (key in self._under_way or self._idle.get(key)):
+            return  # started ahead already (at the request, then at the model's call)
         cost = 0 if key in self._idle else spec_bytes(key)
         if cost > self.max_spec_bytes:
             return  # a prompt this large is not worth keeping a process (and its text) for

@@ -118,12 +118,15 @@ async def run(
     pool: Pool | None = None,
     on_exit: Callable[[], None] | None = None,
     interrupt: Interrupt | None = None,
+    on_taken: Callable[[], None] | None = None,
 ) -> AsyncGenerator[Event, None]:
     """Yield the events of answering `conv`; raise a ClaudeMaxError on failure.
 
     With a `pool`, a CLI started ahead of time for the same launch spec answers, if one is
-    ready; a process serves one conversation only and is never reused. `on_exit` runs after
-    a finished run's CLI has exited (a kept session is then saved on disk).
+    ready; a process serves one conversation only and is never reused. `on_taken` runs as
+    soon as the run knows its CLI (a ready one it took, one still starting, or a new one), so
+    the pool may start another without taking this one's place. `on_exit` runs after a
+    finished run's CLI has exited (a kept session is then saved on disk).
     """
     validate(conv)
     check_web_fetch(conv, settings)
@@ -136,14 +139,14 @@ async def run(
     # history (an agent's next step, `launch.follow_up`).
     opts = conv.options
     stored = transcript.split(conv.history) if spec.own_session else 0
+    taken = on_taken or (lambda: None)
     if spec.own_session and pool is not None:
-        proc = await pool.take(spec, refill=False, history=conv.history[:stored])
-    elif spec.own_session:
-        proc = await start(spec, conv.history[:stored])
-    elif pool is not None and (not opts.resume or opts.fork):
-        proc = await pool.take(spec, refill=not opts.resume)
+        proc = await pool.take(spec, refill=False, history=conv.history[:stored], taken=taken)
+    elif pool is not None and not spec.own_session and (not opts.resume or opts.fork):
+        proc = await pool.take(spec, refill=not opts.resume, taken=taken)
     else:
-        proc = await start(spec)
+        proc = await start(spec, conv.history[:stored] if spec.own_session else ())
+        taken()
     finished = False
     try:
         clock = _Clock(settings.idle_timeout, settings.request_timeout)
@@ -488,12 +491,14 @@ async def complete(
     pool: Pool | None = None,
     observe: Callable[[Event], None] | None = None,
     on_exit: Callable[[], None] | None = None,
+    on_taken: Callable[[], None] | None = None,
 ) -> Reply:
     """Run `conv` to the end and gather the answer (`observe` sees every event on the way)."""
     text, thinking, signature = "", "", ""
     tools: list[ToolUse] = []
     searches: list[SearchStep] = []
-    async with contextlib.aclosing(run(conv, settings, pool=pool, on_exit=on_exit)) as events:
+    events = run(conv, settings, pool=pool, on_exit=on_exit, on_taken=on_taken)
+    async with contextlib.aclosing(events):
         async for event in events:
             if observe is not None:
                 observe(event)

@@ -5,8 +5,9 @@ A `Continuation` says how a request relates to earlier turns (it holds the sessi
 needs, if any); planned for a conversation it gives a `Plan`: the conversation the CLI runs
 (only what the CLI has not seen, when a session is resumed), headers for the client, and
 the moments of a turn:
-`started` (the CLI made its session), `calling` (the model calls one of the client's tools:
-a conversation worth starting ahead already), `finished` (the answer is in: record it,
+`arriving` (the turn has its CLI: a conversation worth starting ahead now), `started` (the
+CLI made its session), `calling` (the model calls one of the client's tools: a conversation
+worth starting ahead already), `finished` (the answer is in: record it,
 return this turn's own cost), `next_turn` (a conversation worth starting ahead, once the
 CLI exited) and `answered` (the face has rendered the answer for the client: the object it
 got).
@@ -42,6 +43,12 @@ class Plan:
         """A conversation whose CLI is worth starting now, so the next turn takes it warm."""
         return None
 
+    def arriving(self) -> Conversation | None:
+        """A conversation whose CLI is worth starting as soon as this turn has its own CLI
+        (or is waiting for it): the likely next request when this one goes as it usually
+        does."""
+        return None
+
     def calling(self) -> Conversation | None:
         """A conversation whose CLI is worth starting as soon as the model calls one of the
         client's tools (while it still writes the call)."""
@@ -55,12 +62,20 @@ class StatelessPlan(Plan):
     """A stateless turn: nothing is kept, but when the history is long (a transcript, a cold
     start) the client's likely next request gets its CLI started ahead on that transcript
     (`launch.follow_up`), so it answers like a warm process: an agent's next step as soon
-    as the model calls a client tool, the next question once an answer has ended. A request
+    as this request has its CLI (again when the model calls a client tool, should the pool
+    have had no room then), the next question once an answer has ended. A request
     that turns out different simply does not match it (the pool keys on the history)."""
 
     def __init__(self, conversation: Conversation) -> None:
         super().__init__(conversation)
         self._next: Conversation | None = None
+
+    def arriving(self) -> Conversation | None:
+        # An agent's next step is this request, the model's call and its results, and its
+        # CLI depends only on this request's turns: it can start now, a whole model call
+        # earlier than at the call (a client that answers at once would otherwise wait for
+        # the rest of its start). Wasted when the model answers instead (then retired idle).
+        return follow_up(self.conversation)
 
     def calling(self) -> Conversation | None:
         return follow_up(self.conversation)

@@ -169,6 +169,10 @@ class Turn:
         """The face's response object, once the client has it (kept for stored responses)."""
         self.plan.answered(response)
 
+    def _taken(self) -> None:
+        if (following := self.plan.arriving()) is not None:
+            self._service.prepare(following)
+
     def _exited(self) -> None:
         if (following := self.plan.next_turn()) is not None:
             self._service.prepare(following)
@@ -182,6 +186,7 @@ class Turn:
             pool=service.pool,
             on_exit=self._exited,
             interrupt=self.interrupt,
+            on_taken=self._taken,
         )
         async with contextlib.aclosing(stream):
             try:
@@ -201,6 +206,7 @@ class Turn:
             pool=service.pool,
             observe=self._see,
             on_exit=self._exited,
+            on_taken=self._taken,
         )
 
     async def aclose(self) -> None:

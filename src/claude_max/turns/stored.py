@@ -64,6 +64,9 @@ class Plan(plans.Plan):
     def finished(self, answer: str, result: Result) -> float:
         return self.inner.finished(answer, result)
 
+    def arriving(self) -> Conversation | None:
+        return self.inner.arriving()
+
     def calling(self) -> Conversation | None:
         return self.inner.calling()
 
