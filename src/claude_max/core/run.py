@@ -142,10 +142,10 @@ async def run(
     taken = on_taken or (lambda: None)
     if spec.own_session and pool is not None:
         proc = await pool.take(spec, refill=False, history=conv.history[:stored], taken=taken)
-    elif pool is not None and not spec.own_session and (not opts.resume or opts.fork):
+    elif pool is not None and (not opts.resume or opts.fork):
         proc = await pool.take(spec, refill=not opts.resume, taken=taken)
     else:
-        proc = await start(spec, conv.history[:stored] if spec.own_session else ())
+        proc = await start(spec, conv.history[:stored])  # no turns unless own_session
         taken()
     finished = False
     try:
