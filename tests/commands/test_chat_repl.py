@@ -13,10 +13,22 @@ from fake_claude_log import FAKE_CLAUDE, read_log
 from waiting import gone, wait_until
 
 
-def ctrl_c_works() -> None:
-    """In the child, before exec: Ctrl-C's default action, as in a user's terminal. A test
-    suite started with SIGINT ignored (a background job of a shell without job control)
-    would hand that on, and the chat, like any program, keeps a signal ignored at its start."""
+def spawn_chat(env: dict[str, str], *args: str, timeout: int = 20) -> pexpect.spawn:
+    """`claude-max chat ARGS` in a pseudo-terminal where Ctrl-C works as in a user's."""
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "claude_max", "chat", *args],
+        env=env,
+        encoding="utf-8",
+        timeout=timeout,
+        preexec_fn=_ctrl_c_works,
+    )
+
+
+def _ctrl_c_works() -> None:
+    """In the child, before exec: Ctrl-C's default action. A test suite started with SIGINT
+    ignored (a background job of a shell without job control) would hand that on, and the
+    chat, like any program, keeps a signal ignored at its start."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
@@ -39,14 +51,7 @@ def pty_env(log: Path, home: Path, *, delay_ms: int, chunks: int) -> dict[str, s
 def repl(tmp_path: Path, claude_max_home: Path):
     log = tmp_path / "fake.log"
     env = pty_env(log, claude_max_home, delay_ms=30, chunks=3)
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "claude_max", "chat"],
-        env=env,
-        encoding="utf-8",
-        timeout=20,
-        preexec_fn=ctrl_c_works,
-    )
+    child = spawn_chat(env)
     child.runs = lambda: [c for c in read_log(log) if "-p" in c["argv"]]
     child.home = claude_max_home
     yield child
@@ -118,14 +123,7 @@ def test_multiline_and_exit_command(repl):
 def test_ctrl_c_in_one_shot_mode_keeps_what_arrived_and_exits_130(tmp_path, claude_max_home):
     log = tmp_path / "fake.log"
     env = pty_env(log, claude_max_home, delay_ms=100, chunks=30)
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "claude_max", "chat", "--raw", "a prompt long enough for thirty chunks"],
-        env=env,
-        encoding="utf-8",
-        timeout=20,
-        preexec_fn=ctrl_c_works,
-    )
+    child = spawn_chat(env, "--raw", "a prompt long enough for thirty chunks")
     child.expect("ECHO:")  # part of the answer has arrived
     child.sendintr()
     child.expect(pexpect.EOF)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from fake_claude_log import read_log
-from test_chat_repl import ctrl_c_works, pty_env
+from test_chat_repl import pty_env, spawn_chat
 
 
 def spawn(tmp_path: Path, home: Path, command: str | None = None) -> pexpect.spawn:
@@ -22,14 +22,7 @@ def spawn(tmp_path: Path, home: Path, command: str | None = None) -> pexpect.spa
     inputrc.write_text("set enable-bracketed-paste off\n")
     env["INPUTRC"] = str(inputrc)
     if command is None:
-        child = pexpect.spawn(
-            sys.executable,
-            ["-m", "claude_max", "chat"],
-            env=env,
-            encoding="utf-8",
-            timeout=30,
-            preexec_fn=ctrl_c_works,
-        )
+        child = spawn_chat(env, timeout=30)
     else:
         child = pexpect.spawn("bash", ["-c", command], env=env, encoding="utf-8", timeout=30)
     child.runs = lambda: [c for c in read_log(log) if "-p" in c["argv"]]
